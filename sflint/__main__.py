@@ -1,0 +1,3 @@
+from sflint.cli import main
+
+raise SystemExit(main())

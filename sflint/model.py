@@ -1,0 +1,139 @@
+"""Immutable values shared by every stage: metadata components, grants, findings."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+
+
+class ComponentType(str, enum.Enum):
+    """The four permission metadata types (Metadata API Developer Guide, API 67.0)."""
+
+    PERMISSION_SET = "PermissionSet"
+    PROFILE = "Profile"
+    PERMISSION_SET_GROUP = "PermissionSetGroup"
+    MUTING_PERMISSION_SET = "MutingPermissionSet"
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "note": 1}[self.value]
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a file: project-relative POSIX path and 1-based line."""
+
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One ``<userPermissions>`` element.
+
+    Tri-state by construction: a grant exists with ``enabled`` true or false, and an absent
+    permission has no Grant at all. In a permission set (API 40+) absent means disabled on
+    deploy; in a profile it means "left as it is in the org" (SALESFORCE.md, Files).
+    """
+
+    name: str
+    enabled: bool
+    location: Location
+
+
+@dataclass(frozen=True)
+class Member:
+    """A ``<permissionSets>`` or ``<mutingPermissionSets>`` entry of a permission set group."""
+
+    name: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a file could not be read as permission metadata (becomes ``invalid-metadata``)."""
+
+    message: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Component:
+    """One permission component, possibly assembled from several files (decomposed sets)."""
+
+    type: ComponentType
+    name: str
+    files: tuple[str, ...]
+    label: str | None = None
+    license: str | None = None
+    user_license: str | None = None
+    grants: tuple[Grant, ...] = ()
+    members: tuple[Member, ...] = ()
+    muting_members: tuple[Member, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    # Line of the root element in the main file: where component-level findings point.
+    anchor: Location | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.type.value, self.name)
+
+    def enabled(self, permission: str) -> tuple[Grant, ...]:
+        return tuple(g for g in self.grants if g.enabled and g.name == permission)
+
+    @property
+    def location(self) -> Location:
+        if self.anchor is not None:
+            return self.anchor
+        return Location(self.files[0] if self.files else "", 1)
+
+
+@dataclass(frozen=True)
+class FixOption:
+    """One way an admin can resolve a finding, rendered for this finding.
+
+    ``action`` names a machine fix (``disable-permission``, ``clone-without-permission``)
+    that ``--fix`` can apply; ``None`` means the steps are for a person only.
+    """
+
+    id: str
+    title: str
+    steps: tuple[str, ...]
+    action: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    name: str
+    severity: Severity
+    path: str
+    line: int
+    message: str
+    component_type: str
+    component_name: str
+    key: str
+    persona: str | None = None
+    fixes: tuple[FixOption, ...] = ()
+    # Files whose content caused the finding besides ``path`` (the group that pulls a set
+    # into a persona, the persona's config): pre-commit reports a finding when any changed.
+    related_paths: tuple[str, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable identity across edits: never built from lines (DESIGN.md, Findings)."""
+        ident = "\x1f".join(
+            (self.rule, self.component_type, self.component_name, self.key, self.persona or "")
+        )
+        return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
+
+    @property
+    def sort_key(self) -> tuple[str, int, str, str, str]:
+        return (self.path, self.line, self.rule, self.persona or "", self.key)
