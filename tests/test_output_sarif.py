@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import sarif_om
+from factories import (
+    API_MFA,
+    PERMISSION_NAME,
+    PROFILE_PATH,
+    SPACES_PATH,
+    make_finding,
+    make_report,
+    scenario_report,
+)
+from sarif_validation import assert_valid_sarif
+
+from sflint.model import Severity
+from sflint.output import render as render_format
+from sflint.output import sarif
+
+
+def _log(text: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(text)
+    return doc
+
+
+def _results(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = doc["runs"][0]["results"]
+    return results
+
+
+def test_snapshot(snapshot: Any) -> None:
+    text = render_format("sarif", scenario_report())
+    assert text == snapshot
+    assert text.endswith("}\n")
+    assert_valid_sarif(text)
+
+
+def test_envelope() -> None:
+    doc = _log(sarif.render(scenario_report()))
+    assert doc["$schema"] == sarif.SCHEMA_URI
+    assert doc["version"] == "2.1.0"
+    assert len(doc["runs"]) == 1
+    driver = doc["runs"][0]["tool"]["driver"]
+    assert driver["name"] == "sflint"
+    assert driver["version"] == "0.1.0"
+    # No category by default: it would override upload-sarif's `category` input.
+    assert "automationDetails" not in doc["runs"][0]
+
+
+def test_every_enabled_rule_is_described_even_without_findings() -> None:
+    doc = _log(sarif.render(make_report((), (PERMISSION_NAME, API_MFA))))
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == ["SFL001", "SFL003"]
+    first = rules[0]
+    assert first["name"] == "integration-api-mfa"
+    assert first["shortDescription"]["text"] == API_MFA.summary
+    assert first["fullDescription"]["text"] == API_MFA.docs.why
+    assert first["defaultConfiguration"] == {"level": "error"}
+    assert first["properties"] == {
+        "tags": ["security", "mfa"],
+        "precision": "high",
+        "security-severity": "8.0",
+    }
+    assert "security-severity" not in rules[1]["properties"]
+    assert _results(doc) == []
+
+
+def test_help_lists_fix_options_and_links_references() -> None:
+    doc = _log(sarif.render(make_report((), (API_MFA,))))
+    help_ = doc["runs"][0]["tool"]["driver"]["rules"][0]["help"]
+    for option in API_MFA.fixes:
+        assert option.title in help_["text"]
+        assert option.title in help_["markdown"]
+    assert "1. Open {component}." in help_["markdown"]
+    assert f"- <{API_MFA.docs.references[0]}>" in help_["markdown"]
+    assert "- [Salesforce MFA FAQ](https://help.salesforce.com/" in help_["markdown"]
+
+
+def test_results_levels_uris_and_fingerprints() -> None:
+    report = scenario_report()
+    doc = _log(sarif.render(report))
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    by_rule = {r["ruleId"]: r for r in _results(doc)}
+    # "warning" equals sarif-om's default and must still be written (§3.27.10).
+    assert {k: r["level"] for k, r in by_rule.items()} == {
+        "SFL001": "error",
+        "SFL003": "warning",
+        "SFL004": "note",
+    }
+    for rule_id, result in by_rule.items():
+        assert rules[result["ruleIndex"]]["id"] == rule_id
+        assert result["message"]["text"]
+    region = by_rule["SFL001"]["locations"][0]["physicalLocation"]
+    assert region["artifactLocation"]["uri"] == (
+        "force-app/main/default/profiles/Custom%253A%20Sales%20Profile.profile-meta.xml"
+    )
+    assert region["region"] == {"startLine": 12, "endLine": 12}
+    spaces = by_rule["SFL003"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert spaces == "force-app/main/default/permissionsets/Sales%20Ops.permissionset-meta.xml"
+    finding = next(f for f in report.findings if f.rule == "SFL001")
+    assert by_rule["SFL001"]["partialFingerprints"] == {"sflint/v1": finding.fingerprint}
+    assert by_rule["SFL001"]["properties"]["persona"] == "Commission app connection"
+
+
+@pytest.mark.parametrize(
+    ("path", "uri"),
+    [
+        (PROFILE_PATH, PROFILE_PATH.replace("%", "%25").replace(" ", "%20")),
+        ("a:b/c.permissionset-meta.xml", "a%3Ab/c.permissionset-meta.xml"),
+        ("./x/Ünïcode #1?.profile-meta.xml", "x/%C3%9Cn%C3%AFcode%20%231%3F.profile-meta.xml"),
+        ("dir\\win.profile", "dir/win.profile"),
+    ],
+)
+def test_artifact_uri(path: str, uri: str) -> None:
+    assert sarif.artifact_uri(path) == uri
+
+
+def test_results_sorted_and_output_deterministic() -> None:
+    report = scenario_report()
+    shuffled = replace(report, findings=tuple(reversed(report.findings)))
+    assert sarif.render(report) == sarif.render(shuffled)
+    uris = [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in _results(_log(sarif.render(report)))
+    ]
+    assert uris == sorted(uris)
+
+
+def test_suppressed_findings_are_left_out() -> None:
+    report = scenario_report()
+    kept, dropped = report.findings[:2], report.findings[2:]
+    doc = _log(sarif.render(replace(report, findings=kept, suppressed=dropped)))
+    assert len(_results(doc)) == 2
+    assert "suppressions" not in json.dumps(doc)
+
+
+@pytest.mark.parametrize(("category", "expected"), [("sflint", "sflint/"), ("ci/x/", "ci/x/")])
+def test_category_becomes_automation_details(category: str, expected: str) -> None:
+    text = sarif.render(scenario_report(sarif_category=category))
+    assert _log(text)["runs"][0]["automationDetails"] == {"id": expected}
+    assert_valid_sarif(text, multitool=False)
+
+
+def test_finding_of_a_rule_not_enabled_still_resolves() -> None:
+    orphan = make_finding(API_MFA, "x.profile-meta.xml", 0, "  ", severity=Severity.WARNING)
+    orphan = replace(orphan, rule="SFL999", name="invalid-metadata")
+    text = sarif.render(make_report((orphan,), (PERMISSION_NAME,)))
+    doc = _log(text)
+    result = _results(doc)[0]
+    assert doc["runs"][0]["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "SFL999"
+    assert result["message"]["text"] == "SFL999 invalid-metadata"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+    assert_valid_sarif(text, multitool=False)
+
+
+def test_duplicate_rules_are_described_once() -> None:
+    doc = _log(sarif.render(make_report((), (API_MFA, API_MFA))))
+    assert len(doc["runs"][0]["tool"]["driver"]["rules"]) == 1
+
+
+def test_security_severity_is_a_string() -> None:
+    rule = replace(API_MFA, security_severity=7.25)
+    doc = _log(sarif.render(make_report((), (rule,))))
+    assert doc["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"] == "7.25"
+
+
+def test_fix_hook_emits_valid_fixes() -> None:
+    report = scenario_report()
+    profile = sarif.ByteEdit(PROFILE_PATH, offset=412, length=4, text="false")
+    insertion = sarif.ByteEdit(SPACES_PATH, offset=0, length=0, text="<!-- x -->\n")
+
+    def provider(finding: Any) -> list[sarif.ProposedFix]:
+        if finding.rule != "SFL001":
+            return []
+        return [sarif.ProposedFix("Disable TwoFactorApi", (profile, insertion))]
+
+    text = sarif.render(report, provider)
+    fixed = next(r for r in _results(_log(text)) if r["ruleId"] == "SFL001")
+    assert fixed["fixes"] == [
+        {
+            # One change per file, in path order.
+            "artifactChanges": [
+                {
+                    "artifactLocation": {"uri": sarif.artifact_uri(SPACES_PATH)},
+                    "replacements": [
+                        {
+                            "deletedRegion": {"byteLength": 0, "byteOffset": 0},
+                            "insertedContent": {"text": "<!-- x -->\n"},
+                        }
+                    ],
+                },
+                {
+                    "artifactLocation": {"uri": sarif.artifact_uri(PROFILE_PATH)},
+                    "replacements": [
+                        {
+                            "deletedRegion": {"byteLength": 4, "byteOffset": 412},
+                            "insertedContent": {"text": "false"},
+                        }
+                    ],
+                },
+            ],
+            "description": {"text": "Disable TwoFactorApi"},
+        }
+    ]
+    assert sum("fixes" in r for r in _results(_log(text))) == 1
+    assert_valid_sarif(text)
+
+
+def test_fix_hook_rejects_overlapping_edits() -> None:
+    edits = (sarif.ByteEdit("a", 10, 5, "x"), sarif.ByteEdit("a", 12, 1, "y"))
+    with pytest.raises(ValueError, match="overlapping"):
+        sarif.sarif_fixes([sarif.ProposedFix("bad", edits)])
+    assert sarif.sarif_fixes([]) == []
+
+
+def test_converter_uses_sarif_names_and_keeps_explicit_levels() -> None:
+    # sarif-om's Suppression.state is SARIF 2.1.0's "status" (§3.35.3).
+    suppression = sarif_om.Suppression(kind="external", state="accepted")
+    assert sarif._to_json(suppression) == {"kind": "external", "status": "accepted"}
+    config = sarif_om.ReportingConfiguration(level="warning")
+    assert sarif._to_json(config) == {"level": "warning"}
+    with pytest.raises(TypeError):
+        sarif._to_json({"x": {1, 2}})
+
+
+def test_validation_helper_rejects_what_github_rejects() -> None:
+    doc = sarif.build_log(make_report((), (API_MFA,)))
+    doc["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"] = 8.0
+    with pytest.raises(pytest.fail.Exception, match="security-severity"):
+        assert_valid_sarif(json.dumps(doc), multitool=False)
