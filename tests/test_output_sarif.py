@@ -210,6 +210,34 @@ def test_fix_hook_emits_valid_fixes() -> None:
     assert_valid_sarif(text)
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "edit"),
+    [
+        (b"<a>true</a>\n", b"<a>false</a>\n", (3, 3, b"fals")),
+        (b"x\n  <b/>\n", b"x\n", (2, 7, b"")),
+        ("<l>caf\u00e9</l>".encode(), "<l>caf\u00e8</l>".encode(), (6, 2, "\u00e8".encode())),
+        (b"same", b"same", None),
+    ],
+)
+def test_byte_edit_from_whole_file_contents(
+    before: bytes, after: bytes, edit: tuple[int, int, bytes] | None
+) -> None:
+    result = sarif.byte_edit("p.xml", before, after)
+    if edit is None:
+        assert result is None
+        return
+    assert result == sarif.ByteEdit("p.xml", *edit)
+    assert isinstance(result.text, bytes)
+    assert before[: result.offset] + result.text + before[result.offset + result.length :] == after
+
+
+def test_non_utf8_insertions_are_written_as_binary() -> None:
+    fix = sarif.ProposedFix("latin-1", (sarif.ByteEdit("a.xml", 0, 1, b"\xe9"),))
+    [out] = sarif.sarif_fixes([fix])
+    replacement = out["artifactChanges"][0]["replacements"][0]
+    assert replacement["insertedContent"] == {"binary": "6Q=="}
+
+
 def test_fix_hook_rejects_overlapping_edits() -> None:
     edits = (sarif.ByteEdit("a", 10, 5, "x"), sarif.ByteEdit("a", 12, 1, "y"))
     with pytest.raises(ValueError, match="overlapping"):

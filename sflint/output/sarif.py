@@ -17,6 +17,7 @@ upload action's ``category``.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -55,12 +56,35 @@ class ByteEdit:
 
     Offsets count bytes of the original file, as SARIF's ``deletedRegion.byteOffset`` does
     (§3.30.11): a fix is computed on bytes so that everything else stays byte-identical.
+    ``text`` given as bytes is written as text when it is UTF-8 and as base64 ``binary``
+    otherwise (§3.3.3).
     """
 
     path: str
     offset: int
     length: int
-    text: str = ""
+    text: str | bytes = ""
+
+
+def byte_edit(path: str, before: bytes, after: bytes) -> ByteEdit | None:
+    """The one replacement that turns ``before`` into ``after`` (common prefix and suffix
+    kept), for the fix engine's whole-file edits; ``None`` when nothing changed. The bounds
+    are moved off UTF-8 continuation bytes so that the inserted text is whole characters.
+    """
+    if before == after:
+        return None
+    limit = min(len(before), len(after))
+    start = 0
+    while start < limit and before[start] == after[start]:
+        start += 1
+    while 0 < start < len(before) and 0x80 <= before[start] <= 0xBF:
+        start -= 1
+    tail = 0
+    while tail < limit - start and before[len(before) - 1 - tail] == after[len(after) - 1 - tail]:
+        tail += 1
+    while tail > 0 and 0x80 <= before[len(before) - tail] <= 0xBF:
+        tail -= 1
+    return ByteEdit(path, start, len(before) - tail - start, after[start : len(after) - tail])
 
 
 @dataclass(frozen=True)
@@ -151,7 +175,7 @@ def sarif_fixes(proposed: Iterable[ProposedFix]) -> list[dict[str, Any]]:
             replacements = [
                 om.Replacement(
                     deleted_region=om.Region(byte_offset=e.offset, byte_length=e.length),
-                    inserted_content=om.ArtifactContent(text=e.text),
+                    inserted_content=_content(e.text),
                 )
                 for e in edits
                 if e.offset >= 0 and e.length >= 0
@@ -167,6 +191,15 @@ def sarif_fixes(proposed: Iterable[ProposedFix]) -> list[dict[str, Any]]:
             fix_obj = om.Fix(artifact_changes=changes, description=om.Message(text=fix.description))
             out.append(_to_json(fix_obj))
     return out
+
+
+def _content(text: str | bytes) -> Any:
+    if isinstance(text, str):
+        return om.ArtifactContent(text=text)
+    try:
+        return om.ArtifactContent(text=text.decode("utf-8"))
+    except UnicodeDecodeError:
+        return om.ArtifactContent(binary=base64.b64encode(text).decode("ascii"))
 
 
 def _rules_for(report: Report) -> list[tuple[str, Any]]:
