@@ -1,0 +1,46 @@
+"""GitHub Actions workflow commands: one annotation per finding on the changed files.
+
+Syntax and escaping follow GitHub's "Workflow commands for GitHub Actions" page and the
+runner's own implementation (actions/toolkit, packages/core/src/command.ts): the message is
+"data" (``%``, CR, LF escaped), property values additionally escape ``:`` and ``,`` because
+those delimit the properties. The runner decodes them back, so the path stays the file's
+real name (``Custom%3A Sales Profile.profile-meta.xml`` is written ``Custom%253A Sales ...``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sflint.model import Finding
+    from sflint.output import Report
+
+# GitHub has three annotation levels; SARIF/sflint "note" is GitHub's "notice".
+_COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
+
+
+def render(report: Report) -> str:
+    return "".join(annotation(f) + "\n" for f in sorted(report.findings, key=lambda f: f.sort_key))
+
+
+def annotation(finding: Finding) -> str:
+    line = max(finding.line, 1)
+    props = ",".join(
+        f"{key}={escape_property(value)}"
+        for key, value in (
+            ("file", finding.path),
+            ("line", str(line)),
+            ("title", f"{finding.rule} {finding.name}"),
+        )
+    )
+    message = finding.message.strip() or f"{finding.rule} {finding.name}"
+    return f"::{_COMMAND[finding.severity.value]} {props}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    # "%" first, or the escapes added below would be escaped again.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
