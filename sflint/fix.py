@@ -140,7 +140,6 @@ class _Element:
     text: str  # decoded character data directly inside the element, CDATA included
     has_markup: bool  # content holds a child, comment, CDATA section or PI
     children: tuple[_Element, ...] = field(default=())
-    size: int = 1  # number of elements in the subtree, itself included
 
     def child_texts(self, name: str) -> list[str]:
         return [c.text.strip(_XML_WS) for c in self.children if c.name == name]
@@ -189,9 +188,14 @@ def _end_tag_end(data: bytes, start: int) -> int:
     return close + 1
 
 
+# Elements whose content a fix reads or edits, as children of the root; every other element
+# is only counted. Keeping the rest out of Python objects makes multi-MB profiles cheap.
+_KEPT = frozenset({"userPermissions", "label"})
+
+
 @dataclass
 class _Frame:
-    """Mutable builder of one open element while expat walks the file (private)."""
+    """Mutable builder of one open, kept element while expat walks the file (private)."""
 
     ordinal: int
     name: str
@@ -205,7 +209,9 @@ class _Frame:
 
 
 def _scan(data: bytes) -> _Element:
-    """Parse ``data`` and return its root element with byte offsets of every element."""
+    """Parse ``data``; return the root with byte offsets of its ``userPermissions`` and
+    ``label`` children and of their children (other root children are listed without
+    descendants; deeper elements are only counted, for :attr:`_Element.ordinal`)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Salesforce metadata is UTF-8 (SALESFORCE.md, Files); byte-level splicing of ASCII
         # replacement text would corrupt UTF-16.
@@ -218,36 +224,38 @@ def _scan(data: bytes) -> _Element:
     parser.EntityDeclHandler = _reject("entity declaration")
     parser.ExternalEntityRefHandler = _reject("external entity reference")  # type: ignore[assignment]
     parser.SkippedEntityHandler = _reject("undeclared entity reference")
+    parser.buffer_text = True
 
-    stack: list[_Frame] = []
+    # One entry per open element: a frame when the element is kept, else None.
+    stack: list[_Frame | None] = []
     roots: list[_Element] = []
-    counter = [0]
+    counter = 0
 
     def start(name: str, _attrs: object) -> None:
-        pos = parser.CurrentByteIndex
-        content_start, self_closing = _start_tag_end(data, pos)
-        if stack:
-            stack[-1].has_markup = True
-        stack.append(
-            _Frame(
-                ordinal=counter[0],
-                name=name.rpartition(" ")[2],
-                depth=len(stack),
-                start=pos,
-                content_start=content_start,
-                self_closing=self_closing,
-            )
-        )
-        counter[0] += 1
+        nonlocal counter
+        depth = len(stack)
+        parent = stack[-1] if stack else None
+        if parent is not None:
+            parent.has_markup = True
+        local = name.rpartition(" ")[2]
+        keep = depth == 0 or (parent is not None and (depth == 1 or parent.name in _KEPT))
+        if keep:
+            pos = parser.CurrentByteIndex
+            content_start, self_closing = _start_tag_end(data, pos)
+            stack.append(_Frame(counter, local, depth, pos, content_start, self_closing))
+        else:
+            stack.append(None)
+        counter += 1
 
     def end(_name: str) -> None:
         frame = stack.pop()
+        if frame is None:
+            return
         if frame.self_closing:
             content_end = end_ = frame.content_start
         else:
             content_end = parser.CurrentByteIndex
             end_ = _end_tag_end(data, content_end)
-        children = tuple(frame.children)
         element = _Element(
             ordinal=frame.ordinal,
             name=frame.name,
@@ -258,18 +266,24 @@ def _scan(data: bytes) -> _Element:
             end=end_,
             text="".join(frame.text),
             has_markup=frame.has_markup,
-            children=children,
-            size=1 + sum(c.size for c in children),
+            children=tuple(frame.children),
         )
-        (stack[-1].children if stack else roots).append(element)
+        if not stack:
+            roots.append(element)
+        else:
+            parent = stack[-1]
+            if parent is not None and (parent.depth == 0 or parent.name in _KEPT):
+                parent.children.append(element)
 
     def chars(text: str) -> None:
-        if stack:
-            stack[-1].text.append(text)
+        frame = stack[-1] if stack else None
+        if frame is not None and frame.depth >= 2:
+            frame.text.append(text)
 
     def markup(*_args: object) -> None:
-        if stack:
-            stack[-1].has_markup = True
+        frame = stack[-1] if stack else None
+        if frame is not None:
+            frame.has_markup = True
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -370,57 +384,41 @@ def _text_splice(data: bytes, element: _Element, new_text: bytes) -> _Splice:
 # --------------------------------------------------------------------------------------------
 # Verification (lxml, independent of the scanner above)
 
-_Item = tuple[str, str, str, tuple[tuple[str, str], ...]]
-
 
 def _safe_parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _canonical(data: bytes) -> list[tuple[tuple[int, ...], _Item]]:
-    """Every node of the document in order, as (element ordinals of itself and its ancestors,
-    item). Items are (path, kind, stripped direct text, attributes); whitespace between
-    elements is layout, not content, and is ignored."""
+def _canonical(
+    data: bytes, *, removed: Sequence[int] = (), retext: Mapping[int, str] | None = None
+) -> bytes:
+    """Canonical XML (C14N 1.0, with comments) of ``data`` after applying the intended change
+    to lxml's own tree: elements ``removed`` (document-order ordinals) dropped, the content of
+    elements in ``retext`` replaced by a text. Leading and trailing whitespace of every text
+    is dropped: it is layout between elements, which a removal legitimately changes."""
     try:
         root = etree.fromstring(data, _safe_parser())
     except etree.XMLSyntaxError as exc:
-        raise FixError(f"result is not well-formed XML: {exc}") from exc
-    items: list[tuple[tuple[int, ...], _Item]] = []
-    for node in root.itersiblings(preceding=True):
-        items.insert(0, ((), ("", _kind(node), (node.text or "").strip(_XML_WS), ())))
-    ordinals: dict[etree._Element, tuple[int, ...]] = {}
-    paths: dict[etree._Element, str] = {}
-    count = 0
+        raise FixError(f"not well-formed XML: {exc}") from exc
+    if removed or retext:
+        elements = list(root.iter(etree.Element))
+        for ordinal, text in (retext or {}).items():
+            element = elements[ordinal]
+            for child in list(element):
+                element.remove(child)
+            element.text = text
+        for ordinal in removed:
+            element = elements[ordinal]
+            parent = element.getparent()
+            if parent is None:
+                raise FixError("cannot remove the root element")
+            parent.remove(element)
     for node in root.iter():
-        parent = node.getparent()
-        chain = ordinals.get(parent, ()) if parent is not None else ()
-        prefix = paths.get(parent, "") if parent is not None else ""
-        if isinstance(node.tag, str):
-            chain = (*chain, count)
-            count += 1
-            ordinals[node] = chain
-            path = f"{prefix}/{_local(node.tag)}"
-            paths[node] = path
-            text = (node.text or "") + "".join(c.tail or "" for c in node)
-            attrs = tuple(sorted((str(k), str(v)) for k, v in node.attrib.items()))
-            items.append((chain, (path, node.tag, text.strip(_XML_WS), attrs)))
-        else:
-            items.append((chain, (prefix, _kind(node), (node.text or "").strip(_XML_WS), ())))
-    for node in root.itersiblings():
-        items.append(((), ("", _kind(node), (node.text or "").strip(_XML_WS), ())))
-    return items
-
-
-def _kind(node: etree._Element) -> str:
-    if isinstance(node, etree._Comment):
-        return "#comment"
-    if isinstance(node, etree._ProcessingInstruction):
-        return f"#pi {node.target!s}"
-    return "#other"
+        if node.text is not None:
+            node.text = node.text.strip(_XML_WS) or None
+        if node.tail is not None:
+            node.tail = node.tail.strip(_XML_WS) or None
+    return etree.tostring(root.getroottree(), method="c14n", with_comments=True)
 
 
 def _verify(
@@ -430,27 +428,22 @@ def _verify(
     removed: Sequence[int] = (),
     retext: Mapping[int, str] | None = None,
 ) -> None:
-    """Raise FixError unless ``after`` is ``before`` with exactly the intended change: the
-    subtrees of elements ``removed`` (ordinals) dropped and the direct text of elements in
-    ``retext`` replaced (their descendants, normally none, dropped)."""
-    retext = retext or {}
-    expected: list[_Item] = []
-    for chain, item in _canonical(before):
-        if any(o in removed for o in chain):
-            continue
-        if chain and chain[-1] in retext and item[1].startswith("#"):
-            continue  # a comment directly inside a replaced value
-        if any(o in retext for o in chain[:-1]):
-            continue
-        if chain and chain[-1] in retext and not item[1].startswith("#"):
-            item = (item[0], item[1], retext[chain[-1]], item[3])
-        expected.append(item)
-    actual = [item for _chain, item in _canonical(after)]
+    """Raise FixError unless ``after`` is ``before`` with exactly the intended change, as
+    seen by a second, independent parser (lxml/libxml2)."""
+    try:
+        actual = _canonical(after)
+    except FixError as exc:
+        raise FixError(f"result is {exc}") from exc
+    expected = _canonical(before, removed=removed, retext=retext)
     if actual != expected:
-        for i, (a, e) in enumerate(zip(actual, expected, strict=False)):
-            if a != e:
-                raise FixError(f"verification failed at node {i}: expected {e!r}, got {a!r}")
-        raise FixError(f"verification failed: expected {len(expected)} nodes, got {len(actual)}")
+        at = next(
+            (i for i, (a, e) in enumerate(zip(actual, expected, strict=False)) if a != e),
+            min(len(actual), len(expected)),
+        )
+        raise FixError(
+            f"verification failed near {expected[max(0, at - 40) : at + 40]!r}: "
+            f"got {actual[max(0, at - 40) : at + 40]!r}"
+        )
     if _prolog(before) != _prolog(after):
         raise FixError("verification failed: the XML declaration or BOM changed")
 

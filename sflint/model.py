@@ -85,6 +85,10 @@ class Component:
     def key(self) -> tuple[str, str]:
         return (self.type.value, self.name)
 
+    @property
+    def key_t(self) -> tuple[ComponentType, str]:
+        return (self.type, self.name)
+
     def enabled(self, permission: str) -> tuple[Grant, ...]:
         return tuple(g for g in self.grants if g.enabled and g.name == permission)
 

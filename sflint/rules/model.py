@@ -52,7 +52,7 @@ class Rule:
     tags: tuple[str, ...]
     security_severity: float | None
     precision: str
-    scope: str  # "file" or "persona"
+    scope: tuple[str, ...]  # "file" and/or "persona"
     applies_to: tuple[str, ...]
     match: Matcher
     message: str

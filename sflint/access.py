@@ -1,0 +1,205 @@
+"""Personas and their effective access, every grant with where it comes from.
+
+Effective access = the union of the profile, the permission sets and each group's member
+sets, minus what that group's muting sets mute. A muting permission set acts only inside
+the group that lists it (Metadata API Developer Guide, MutingPermissionSet). Assignments are
+org data, not metadata, so the config is the authoritative source; detection only finds strong signals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sflint.config import Config, PersonaConfig, Reference
+from sflint.model import Component, ComponentType, Grant, Location
+
+INTEGRATION = "integration"
+# The Salesforce Integration user license and its permission set license (SALESFORCE.md,
+# Integration users).
+INTEGRATION_USER_LICENSE = "Salesforce Integration"
+INTEGRATION_PSL = "SalesforceAPIIntegrationPsl"
+API_ONLY = "ApiUserOnly"
+
+_TYPE_WORDS = {
+    ComponentType.PROFILE: "profile",
+    ComponentType.PERMISSION_SET: "permission set",
+    ComponentType.PERMISSION_SET_GROUP: "permission set group",
+    ComponentType.MUTING_PERMISSION_SET: "muting permission set",
+}
+
+
+def describe(component: Component) -> str:
+    return f"{_TYPE_WORDS[component.type]} {component.name}"
+
+
+@dataclass(frozen=True)
+class Persona:
+    name: str
+    kind: str
+    references: tuple[Reference, ...]
+    location: Location
+    # For a detected persona: the signal that made it one; None when declared in config.
+    signal: str | None = None
+
+
+@dataclass(frozen=True)
+class EffectiveGrant:
+    grant: Grant
+    source: Component  # the component whose file holds the grant
+    group: Component | None = None  # the group through which the persona holds it
+    muted_by: Component | None = None  # the group's muting set that removes it
+
+    @property
+    def chain(self) -> str:
+        steps = [describe(self.group)] if self.group else []
+        steps.append(describe(self.source))
+        return " → ".join(steps)
+
+
+@dataclass(frozen=True)
+class Access:
+    persona: Persona
+    grants: tuple[EffectiveGrant, ...]
+    components: tuple[Component, ...]  # every component the persona's access is built from
+    unresolved: tuple[Reference, ...]
+
+    def holding(self, permission: str) -> tuple[EffectiveGrant, ...]:
+        """Unmuted enabled grants of ``permission``."""
+        return tuple(
+            g
+            for g in self.grants
+            if g.grant.enabled and g.muted_by is None and g.grant.name == permission
+        )
+
+
+@dataclass(frozen=True)
+class Index:
+    """Components by (type, API name) and by (type, label)."""
+
+    by_name: dict[tuple[ComponentType, str], Component]
+    by_label: dict[tuple[ComponentType, str], Component]
+
+    @staticmethod
+    def build(components: Iterable[Component]) -> Index:
+        by_name: dict[tuple[ComponentType, str], Component] = {}
+        by_label: dict[tuple[ComponentType, str], Component] = {}
+        for c in components:
+            by_name[(c.type, c.name)] = c
+            if c.label:
+                by_label.setdefault((c.type, c.label), c)
+        return Index(by_name, by_label)
+
+    def find(self, ctype: ComponentType, name: str) -> Component | None:
+        return self.by_name.get((ctype, name)) or self.by_label.get((ctype, name))
+
+
+def _grants_of(component: Component, group: Component | None = None) -> list[EffectiveGrant]:
+    return [EffectiveGrant(g, component, group) for g in component.grants]
+
+
+def resolve(persona: Persona, index: Index) -> Access:
+    grants: list[EffectiveGrant] = []
+    used: list[Component] = []
+    unresolved: list[Reference] = []
+    for ref in persona.references:
+        ctype = ComponentType(ref.type)
+        component = index.find(ctype, ref.name)
+        if component is None:
+            unresolved.append(ref)
+            continue
+        used.append(component)
+        if ctype is not ComponentType.PERMISSION_SET_GROUP:
+            grants.extend(_grants_of(component))
+            continue
+        muting = []
+        for m in component.muting_members:
+            muter = index.find(ComponentType.MUTING_PERMISSION_SET, m.name)
+            if muter is None:
+                unresolved.append(
+                    Reference(ComponentType.MUTING_PERMISSION_SET.value, m.name, m.location)
+                )
+            else:
+                muting.append(muter)
+                used.append(muter)
+        for member in component.members:
+            ps = index.find(ComponentType.PERMISSION_SET, member.name)
+            if ps is None:
+                unresolved.append(
+                    Reference(ComponentType.PERMISSION_SET.value, member.name, member.location)
+                )
+                continue
+            used.append(ps)
+            for eg in _grants_of(ps, component):
+                muter = next((m for m in muting if m.enabled(eg.grant.name)), None)
+                grants.append(EffectiveGrant(eg.grant, ps, component, muter))
+    return Access(persona, tuple(grants), tuple(dict.fromkeys(used)), tuple(unresolved))
+
+
+def declared(config: Config) -> tuple[Persona, ...]:
+    return tuple(_from_config(p) for p in config.personas)
+
+
+def _from_config(p: PersonaConfig) -> Persona:
+    return Persona(p.name, p.kind, p.references, p.location)
+
+
+def _ref(c: Component) -> Reference:
+    return Reference(c.type.value, c.name, c.location)
+
+
+def detect(components: Iterable[Component]) -> tuple[Persona, ...]:
+    """Integration personas from signals that only an integration user's access carries.
+
+    A set that belongs to a detected group is covered by the group's persona, so it does not
+    become a persona of its own (that would report each grant twice).
+    """
+    comps = list(components)
+    signals: dict[tuple[ComponentType, str], str] = {}
+    for c in comps:
+        if c.problems and not c.grants:
+            continue
+        if c.type is ComponentType.PROFILE and c.user_license == INTEGRATION_USER_LICENSE:
+            signals[c.key_t] = f"its user license is {INTEGRATION_USER_LICENSE}"
+        elif c.type is ComponentType.PERMISSION_SET and c.license == INTEGRATION_PSL:
+            signals[c.key_t] = f"its license is {INTEGRATION_PSL} (Salesforce API Integration)"
+        elif c.type in (ComponentType.PROFILE, ComponentType.PERMISSION_SET) and c.enabled(
+            API_ONLY
+        ):
+            signals[c.key_t] = f"it enables {API_ONLY} (API Only User)"
+    personas: list[Persona] = []
+    in_group: set[str] = set()
+    for c in comps:
+        if c.type is not ComponentType.PERMISSION_SET_GROUP:
+            continue
+        hits = [m.name for m in c.members if (ComponentType.PERMISSION_SET, m.name) in signals]
+        if hits:
+            in_group.update(hits)
+            why = signals[(ComponentType.PERMISSION_SET, hits[0])]
+            signal = f"it contains permission set {hits[0]}: {why}"
+            personas.append(
+                Persona(f"{describe(c)} (detected)", INTEGRATION, (_ref(c),), c.location, signal)
+            )
+    for c in comps:
+        key = c.key_t
+        if key in signals and not (c.type is ComponentType.PERMISSION_SET and c.name in in_group):
+            personas.append(
+                Persona(
+                    f"{describe(c)} (detected)", INTEGRATION, (_ref(c),), c.location, signals[key]
+                )
+            )
+    return tuple(sorted(personas, key=lambda p: p.name))
+
+
+def personas_for(config: Config, components: Iterable[Component]) -> tuple[Persona, ...]:
+    """Declared personas, plus detected ones when detection is on.
+
+    Detection defaults to on when the config declares no integration persona (DESIGN.md).
+    """
+    mine = declared(config)
+    detect_on = config.detect_integration
+    if detect_on is None:
+        detect_on = not any(p.kind == INTEGRATION for p in mine)
+    if not detect_on:
+        return mine
+    return mine + detect(components)

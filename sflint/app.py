@@ -1,0 +1,158 @@
+"""``run(options) -> int``: the whole check, as plain calls on immutable values."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from sflint import __version__
+from sflint.errors import UsageError
+from sflint.model import Component, Finding, Severity
+from sflint.project import CONFIG_FILE, FORCEIGNORE, PROJECT_FILE, Project
+from sflint.rules.model import Rule
+
+FAIL_ON = ("error", "warning", "note", "never")
+
+
+@dataclass(frozen=True)
+class Options:
+    paths: tuple[Path, ...] = ()
+    format: str = "console"
+    output: Path | None = None
+    sarif_file: Path | None = None
+    sarif_category: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    rule_dirs: tuple[Path, ...] = ()
+    config: Path | None = None
+    fail_on: str | None = None
+    show_fixes: bool = False
+    use_forceignore: bool = True
+    color: bool = False
+    quiet: bool = False
+    fix: bool = False
+    diff: bool = False
+    fix_strategy: str = "edit"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The result of a check before it is rendered (also what ``sflint access`` uses)."""
+
+    project: Project
+    components: tuple[Component, ...]
+    rules: tuple[Rule, ...]
+    findings: tuple[Finding, ...]
+    fail_on: str
+
+
+def _pick(
+    rules: tuple[Rule, ...], select: tuple[str, ...], ignore: tuple[str, ...]
+) -> tuple[Rule, ...]:
+    known = {r.id for r in rules} | {r.name for r in rules}
+    for ident in (*select, *ignore):
+        if ident not in known:
+            raise UsageError(f"unknown rule {ident!r} in --select/--ignore (see `sflint rules`)")
+    chosen = [r for r in rules if not select or r.id in select or r.name in select]
+    return tuple(r for r in chosen if r.id not in ignore and r.name not in ignore)
+
+
+def _in_targets(f: Finding, targets: tuple[str, ...]) -> bool:
+    def under(path: str) -> bool:
+        return any(path == t or path.startswith(t.rstrip("/") + "/") for t in targets)
+
+    return under(f.path) or any(under(p) for p in f.related_paths)
+
+
+def _targets(options: Options, root: Path) -> tuple[str, ...] | None:
+    """Project-relative paths the user asked about; None means the whole project."""
+    out: list[str] = []
+    for p in options.paths:
+        try:
+            rel = p.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            raise UsageError(f"{p}: not inside the project at {root}") from None
+        if rel == "." or p.name in (CONFIG_FILE, PROJECT_FILE, FORCEIGNORE):
+            # The project settings shape every persona: report the whole project.
+            return None
+        out.append(rel)
+    return tuple(out) or None
+
+
+def check(options: Options) -> Checked:
+    from sflint.access import personas_for
+    from sflint.catalogue import load_catalogue
+    from sflint.config import load_config
+    from sflint.engine import evaluate
+    from sflint.metadata.loader import build_components, read_file
+    from sflint.project import find_root, load_project
+    from sflint.rules.loader import builtin_rules_dir, load_rules
+
+    paths = options.paths or (Path.cwd(),)
+    for p in paths:
+        if not p.exists():
+            raise UsageError(f"{p}: no such file or folder")
+    root = find_root(paths[0].resolve())
+    config = load_config(root, options.config)
+    folders = (builtin_rules_dir(), *config.rule_paths, *options.rule_dirs)
+    rules = _pick(
+        load_rules(folders, root),
+        options.select or config.select,
+        (*config.ignore, *options.ignore),
+    )
+    extra = tuple(p for p in options.paths if p.is_file())
+    project = load_project(root, use_forceignore=options.use_forceignore, extra=extra)
+    components = build_components((f, read_file(f)) for f in project.files)
+    catalogue = load_catalogue().with_extra(config.known_permissions)
+    personas = personas_for(config, components)
+    findings = evaluate(rules, components, personas, catalogue)
+    targets = _targets(options, root) if options.paths else None
+    if targets is not None:
+        findings = [f for f in findings if _in_targets(f, targets)]
+    fail_on = options.fail_on or config.fail_on or "error"
+    return Checked(project, components, rules, tuple(findings), fail_on)
+
+
+def exit_code(findings: tuple[Finding, ...], fail_on: str) -> int:
+    if fail_on == "never":
+        return 0
+    threshold = Severity(fail_on).rank
+    return 1 if any(f.severity.rank >= threshold for f in findings) else 0
+
+
+def _write(text: str, dest: Path | None, out: TextIO) -> None:
+    if dest is None:
+        out.write(text)
+    else:
+        dest.write_text(text, encoding="utf-8")
+
+
+def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    from sflint.output import Report, render
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        checked = check(options)
+    except UsageError as exc:
+        err.write(f"sflint: error: {exc}\n")
+        return 2
+    report = Report(
+        findings=checked.findings,
+        rules=checked.rules,
+        version=__version__,
+        files=len(checked.project.files),
+        components=len(checked.components),
+        forceignored=len(checked.project.forceignored),
+        show_fixes=options.show_fixes,
+        color=options.color,
+        sarif_category=options.sarif_category,
+    )
+    fmt = "full" if options.show_fixes and options.format == "console" else options.format
+    if not (options.quiet and fmt in ("console", "full") and not checked.findings):
+        _write(render(fmt, report), options.output, out)
+    if options.sarif_file is not None:
+        options.sarif_file.write_text(render("sarif", report), encoding="utf-8")
+    return exit_code(checked.findings, checked.fail_on)

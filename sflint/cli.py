@@ -1,0 +1,191 @@
+"""Command line: a thin click shell that builds Options and calls ``sflint.app``.
+
+Only click is imported at start-up; lxml, YAML, jsonschema and sarif-om load when a command
+needs them, so ``sflint --help`` and ``--version`` stay instant (a pre-commit hook runs on
+every commit).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sflint import __version__
+
+FORMATS = ["console", "full", "json", "sarif", "github", "markdown"]
+
+
+class _DefaultGroup(click.Group):
+    """``sflint [PATHS]`` means ``sflint check [PATHS]``, as ``ruff`` users expect."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (
+            args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")
+        ):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+def _use_color(flag: bool | None) -> bool:
+    # https://no-color.org: any non-empty NO_COLOR disables colour; otherwise only on a TTY.
+    if flag is not None:
+        return flag
+    if os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+@click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="sflint", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Lint Salesforce permission metadata: integration users' API-login MFA and more."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="console",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to FILE instead of standard output.",
+)
+@click.option(
+    "--sarif-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write SARIF to FILE (for GitHub code scanning).",
+)
+@click.option(
+    "--sarif-category",
+    help="SARIF runAutomationDetails id (leave unset with upload-sarif's category).",
+)
+@click.option(
+    "--select", multiple=True, help="Only these rules (id or name); repeatable or comma-separated."
+)
+@click.option(
+    "--ignore", multiple=True, help="Skip these rules (id or name); repeatable or comma-separated."
+)
+@click.option(
+    "--rules",
+    "rule_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Add a folder of YAML rules.",
+)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Config file (default: .sflint.yml at the project root).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "note", "never"]),
+    help="Exit 1 when a finding is at or above this severity (default: error).",
+)
+@click.option("--show-fixes", is_flag=True, help="Show each finding's fix options and steps.")
+@click.option("--no-forceignore", is_flag=True, help="Also lint files that .forceignore excludes.")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Force colour on or off (default: on a TTY, unless NO_COLOR).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing when there are no findings.")
+@click.option("--fix", is_flag=True, help="Apply machine fixes to the files.")
+@click.option("--diff", is_flag=True, help="Show the fixes as a unified diff; write nothing.")
+@click.option(
+    "--fix-strategy",
+    type=click.Choice(["edit", "clone"]),
+    default="edit",
+    show_default=True,
+    help="edit: uncheck in the existing set; clone: write a new set without the permission.",
+)
+def check(paths: tuple[Path, ...], fmt: str, **kw: Any) -> None:
+    """Lint the project containing PATHS (default: the current folder)."""
+    from sflint.app import Options, run
+
+    def split(values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
+
+    options = Options(
+        paths=paths,
+        format=fmt,
+        output=kw["output"],
+        sarif_file=kw["sarif_file"],
+        sarif_category=kw["sarif_category"],
+        select=split(kw["select"]),
+        ignore=split(kw["ignore"]),
+        rule_dirs=tuple(kw["rule_dirs"]),
+        config=kw["config"],
+        fail_on=kw["fail_on"],
+        show_fixes=kw["show_fixes"] or fmt == "full",
+        use_forceignore=not kw["no_forceignore"],
+        color=_use_color(kw["color"]) and kw["output"] is None,
+        quiet=kw["quiet"],
+        fix=kw["fix"],
+        diff=kw["diff"],
+        fix_strategy=kw["fix_strategy"],
+    )
+    raise SystemExit(run(options))
+
+
+@cli.command("rules")
+@click.option(
+    "--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False)
+)
+def rules_cmd(rule_dirs: tuple[Path, ...]) -> None:
+    """List the rules."""
+    from sflint.commands import list_rules
+
+    raise SystemExit(list_rules(rule_dirs))
+
+
+@cli.command()
+@click.argument("rule")
+@click.option(
+    "--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False)
+)
+def explain(rule: str, rule_dirs: tuple[Path, ...]) -> None:
+    """Explain RULE (id or name): why, how to fix, the fix options."""
+    from sflint.commands import explain_rule
+
+    raise SystemExit(explain_rule(rule, rule_dirs))
+
+
+@cli.command()
+@click.argument("persona", required=False)
+@click.option(
+    "--path",
+    "root",
+    type=click.Path(path_type=Path, exists=True),
+    default=".",
+    help="The project (default: the current folder).",
+)
+def access(persona: str | None, root: Path) -> None:
+    """Show each persona's effective permissions and where each comes from."""
+    from sflint.commands import show_access
+
+    raise SystemExit(show_access(root, persona))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="sflint", standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        return 130
+    return 0

@@ -1,0 +1,123 @@
+"""The informational commands: ``rules``, ``explain`` and ``access``."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+from typing import TextIO
+
+from sflint.errors import UsageError
+from sflint.rules.model import Rule
+
+
+def _rules(rule_dirs: tuple[Path, ...]) -> tuple[Rule, ...]:
+    from sflint.rules.loader import builtin_rules_dir, load_rules
+
+    return load_rules((builtin_rules_dir(), *rule_dirs))
+
+
+def _fail(exc: UsageError, err: TextIO) -> int:
+    err.write(f"sflint: error: {exc}\n")
+    return 2
+
+
+def list_rules(
+    rule_dirs: tuple[Path, ...], out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    try:
+        rules = _rules(rule_dirs)
+    except UsageError as exc:
+        return _fail(exc, err)
+    width = max(len(r.name) for r in rules)
+    for r in rules:
+        scope = "/".join(r.scope)
+        out.write(f"{r.id}  {r.name:<{width}}  {r.severity.value:<7}  {scope:<12}  {r.summary}\n")
+    return 0
+
+
+def explain_rule(
+    ident: str, rule_dirs: tuple[Path, ...], out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    try:
+        rules = _rules(rule_dirs)
+    except UsageError as exc:
+        return _fail(exc, err)
+    rule = next((r for r in rules if ident in (r.id, r.name)), None)
+    if rule is None:
+        err.write(f"sflint: error: unknown rule {ident!r} (see `sflint rules`)\n")
+        return 2
+    wrap = textwrap.TextWrapper(width=88)
+    lines = [
+        f"{rule.id} {rule.name} [{rule.severity.value}]",
+        "",
+        rule.summary,
+        "",
+        "Why is this a problem?",
+    ]
+    lines += [*wrap.wrap(rule.docs.why), "", "How to fix it", *wrap.wrap(rule.docs.how_to_fix)]
+    if rule.fixes:
+        lines += ["", "Fix options"]
+        for fix in rule.fixes:
+            kinds = f" ({', '.join(fix.applies_to)})" if fix.applies_to else ""
+            auto = " [sflint --fix]" if fix.action else ""
+            lines.append(f"  {fix.title}{kinds}{auto}")
+            lines += [f"    {i}. {s}" for i, s in enumerate(fix.steps, 1)]
+    if rule.docs.references:
+        lines += ["", "References"] + [f"  {ref}" for ref in rule.docs.references]
+    out.write("\n".join(lines) + "\n")
+    return 0
+
+
+def show_access(
+    root: Path, persona: str | None, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    from sflint.access import Index, personas_for, resolve
+    from sflint.config import load_config
+    from sflint.metadata.loader import build_components, read_file
+    from sflint.project import find_root, load_project
+
+    try:
+        top = find_root(root.resolve())
+        config = load_config(top)
+        project = load_project(top)
+    except UsageError as exc:
+        return _fail(exc, err)
+    components = build_components((f, read_file(f)) for f in project.files)
+    personas = personas_for(config, components)
+    if persona is not None:
+        personas = tuple(
+            p for p in personas if persona in (p.name, p.name.removesuffix(" (detected)"))
+        )
+        if not personas:
+            err.write(f"sflint: error: no persona named {persona!r}\n")
+            return 2
+    index = Index.build(components)
+    for p in personas:
+        access = resolve(p, index)
+        how = (
+            f"detected: {p.signal}"
+            if p.signal
+            else f"declared in {p.location.path}:{p.location.line}"
+        )
+        out.write(f"{p.name} [{p.kind}] ({how})\n")
+        enabled = sorted(
+            (g for g in access.grants if g.grant.enabled),
+            key=lambda g: (g.grant.name, g.chain),
+        )
+        for g in enabled:
+            muted = f"  [muted by {g.muted_by.name}]" if g.muted_by else ""
+            loc = g.grant.location
+            out.write(f"  ├─ {g.grant.name}  ← {g.chain}  ({loc.path}:{loc.line}){muted}\n")
+        for r in access.unresolved:
+            out.write(
+                f"  └─ ? {r.type} {r.name} is not in the project"
+                f" ({r.location.path}:{r.location.line})\n"
+            )
+        if not enabled and not access.unresolved:
+            out.write("  (no enabled user permissions)\n")
+    if not personas:
+        out.write(
+            "No personas: declare them in .sflint.yml (see README) or add integration signals.\n"
+        )
+    return 0

@@ -1,0 +1,124 @@
+"""``.sflint.yml``: personas and project settings, validated against a JSON schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sflint.model import Location
+
+_NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "personas": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "kind": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"},
+                    "profile": {"type": "string", "minLength": 1},
+                    "permission_sets": _NAMES,
+                    "permission_set_groups": _NAMES,
+                },
+            },
+        },
+        "detect_integration": {"type": "boolean"},
+        "rules": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"paths": _NAMES, "select": _NAMES, "ignore": _NAMES},
+        },
+        "fail_on": {"enum": ["error", "warning", "note", "never"]},
+        "known_permissions": _NAMES,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A component named in the config, with the line that names it."""
+
+    type: str  # ComponentType value
+    name: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class PersonaConfig:
+    name: str
+    kind: str
+    references: tuple[Reference, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Config:
+    personas: tuple[PersonaConfig, ...] = ()
+    detect_integration: bool | None = None
+    rule_paths: tuple[Path, ...] = ()
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fail_on: str | None = None
+    known_permissions: tuple[str, ...] = ()
+    path: str | None = None
+
+
+def load_config(root: Path, file: Path | None = None) -> Config:
+    """Read ``.sflint.yml`` at the project root (or ``file``); absent means defaults."""
+    from sflint.yamlload import load_yaml, validate  # lazy: YAML only when a config exists
+
+    file = file or root / ".sflint.yml"
+    if not file.is_file():
+        return Config()
+    try:
+        display = file.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        display = str(file)
+    doc = load_yaml(file, display)
+    data = doc.data if doc.data is not None else {}
+    validate(doc, SCHEMA) if data else None
+    personas = []
+    kinds = (
+        ("profile", "Profile"),
+        ("permission_sets", "PermissionSet"),
+        ("permission_set_groups", "PermissionSetGroup"),
+    )
+    for i, entry in enumerate(data.get("personas", [])):
+        refs: list[Reference] = []
+        for key, ctype in kinds:
+            value = entry.get(key)
+            names = [value] if isinstance(value, str) else (value or [])
+            for j, name in enumerate(names):
+                where = ("personas", i, key) if isinstance(value, str) else ("personas", i, key, j)
+                refs.append(Reference(ctype, name, Location(display, doc.line(where))))
+        personas.append(
+            PersonaConfig(
+                name=entry["name"],
+                kind=entry.get("kind", "integration"),
+                references=tuple(refs),
+                location=Location(display, doc.line(("personas", i))),
+            )
+        )
+    names = [p.name for p in personas]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise doc.error(("personas", i, "name"), f"duplicate persona name {name!r}")
+    rules = data.get("rules", {})
+    return Config(
+        personas=tuple(personas),
+        detect_integration=data.get("detect_integration"),
+        rule_paths=tuple((file.parent / p) for p in rules.get("paths", [])),
+        select=tuple(rules.get("select", [])),
+        ignore=tuple(rules.get("ignore", [])),
+        fail_on=data.get("fail_on"),
+        known_permissions=tuple(data.get("known_permissions", [])),
+        path=display,
+    )

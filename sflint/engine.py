@@ -1,0 +1,110 @@
+"""Evaluate rules on components and personas. Pure: values in, findings out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sflint.access import Access, Index, Persona, describe, resolve
+from sflint.catalogue import Catalogue
+from sflint.model import Component, ComponentType, Finding, FixOption
+from sflint.rules.matchers import ComponentSubject, Context, Hit, PersonaSubject, Subject
+from sflint.rules.model import FixTemplate, Rule
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """Substitute ``{name}``; unknown names were rejected when the rule was loaded, and a
+    value missing for this hit renders empty. Never str.format on rule text: rule files may
+    come from the repository under review."""
+    return _PLACEHOLDER.sub(lambda mo: values.get(mo.group(1), ""), template)
+
+
+def _members_by_kind(accesses: Iterable[Access]) -> dict[str, frozenset[tuple[ComponentType, str]]]:
+    out: dict[str, set[tuple[ComponentType, str]]] = {}
+    for a in accesses:
+        out.setdefault(a.persona.kind, set()).update(c.key_t for c in a.components)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _fixes(
+    templates: tuple[FixTemplate, ...], ctype: str, values: dict[str, str]
+) -> tuple[FixOption, ...]:
+    return tuple(
+        FixOption(t.id, fill(t.title, values), tuple(fill(s, values) for s in t.steps), t.action)
+        for t in templates
+        if not t.applies_to or ctype in t.applies_to
+    )
+
+
+def _finding(rule: Rule, subject: Subject, hit: Hit, persona: Persona | None) -> Finding:
+    component: Component | None = hit.component
+    values = dict(hit.values)
+    if component is not None:
+        values.setdefault("component", component.name)
+        values.setdefault(
+            "component_type", describe(component).removesuffix(component.name).strip()
+        )
+        ctype, cname = component.type.value, component.name
+    else:
+        ctype, cname = "Persona", persona.name if persona else ""
+    if persona is not None:
+        values["persona"] = persona.name
+        values["signal"] = f" (detected: {persona.signal})" if persona.signal else ""
+        values.setdefault("chain", persona.name)
+    values["path"] = hit.location.path
+    message = fill(rule.message, values)
+    for note in rule.notes:
+        if note.when.evaluate(subject)[0]:
+            message = f"{message} {fill(note.text, values)}"
+    return Finding(
+        rule=rule.id,
+        name=rule.name,
+        severity=rule.severity,
+        path=hit.location.path,
+        line=hit.location.line,
+        message=" ".join(message.split()),
+        component_type=ctype,
+        component_name=cname,
+        key=hit.key,
+        persona=persona.name if persona else None,
+        fixes=_fixes(rule.fixes, ctype, values),
+        related_paths=hit.related,
+    )
+
+
+def evaluate(
+    rules: Iterable[Rule],
+    components: tuple[Component, ...],
+    personas: tuple[Persona, ...],
+    catalogue: Catalogue,
+) -> list[Finding]:
+    index = Index.build(components)
+    accesses = [resolve(p, index) for p in personas]
+    ctx = Context(catalogue, index, _members_by_kind(accesses))
+    findings: dict[tuple[str, str, int, str, str], Finding] = {}
+    for rule in rules:
+        subjects: list[tuple[Subject, Persona | None, Hit]] = []
+        if "file" in rule.scope:
+            for c in components:
+                if c.type.value in rule.applies_to:
+                    subjects.append((ComponentSubject(c, ctx), None, Hit(c.location, c.name, c)))
+        if "persona" in rule.scope:
+            for a in accesses:
+                if a.persona.kind in rule.applies_to:
+                    anchor = Hit(a.persona.location, a.persona.name, None)
+                    subjects.append((PersonaSubject(a, ctx), a.persona, anchor))
+        for subject, persona, anchor in subjects:
+            matched, hits = rule.match.evaluate(subject)
+            if not matched:
+                continue
+            for hit in hits or (anchor,):
+                f = _finding(rule, subject, hit, persona)
+                findings.setdefault((f.rule, f.path, f.line, f.key, f.persona or ""), f)
+    return sorted(findings.values(), key=lambda f: f.sort_key)
+
+
+def accesses(components: tuple[Component, ...], personas: tuple[Persona, ...]) -> list[Access]:
+    index = Index.build(components)
+    return [resolve(p, index) for p in personas]

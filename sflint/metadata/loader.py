@@ -1,0 +1,59 @@
+"""Assemble components from the project's files (decomposed sets from several files)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from sflint.metadata.reader import ParsedFile, parse_bytes
+from sflint.model import Component, ComponentType, Location, Problem
+from sflint.project import MetadataFile
+
+# Files larger than this are refused rather than parsed: real profiles reach several MB,
+# none approaches this, and a bound keeps memory per file predictable.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def read_file(file: MetadataFile) -> ParsedFile:
+    try:
+        size = file.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            msg = f"file is {size} bytes, over the {MAX_FILE_BYTES} byte limit"
+            return ParsedFile("", 1, problems=(Problem(msg, Location(file.rel, 1)),))
+        data = file.path.read_bytes()
+    except OSError as exc:
+        return ParsedFile(
+            "", 1, problems=(Problem(f"cannot read: {exc.strerror}", Location(file.rel, 1)),)
+        )
+    expected = "UserPermission" if file.role == "user-permissions" else file.type.value
+    return parse_bytes(data, file.rel, expected)
+
+
+def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[Component, ...]:
+    """One component per (type, name); files of the same component are merged in path order.
+
+    The same component may be present in two package directories (a real project in the
+    corpus does this); its grants from both are kept, each with its own location.
+    """
+    out: dict[tuple[ComponentType, str], Component] = {}
+    for file, parsed in files:
+        key = (file.type, file.name)
+        current = out.get(key)
+        if current is None:
+            current = Component(type=file.type, name=file.name, files=())
+        is_main = file.role == "main"
+        current = replace(
+            current,
+            files=(*current.files, file.rel),
+            label=current.label or parsed.label,
+            license=current.license or parsed.license,
+            user_license=current.user_license or parsed.user_license,
+            grants=current.grants + parsed.grants,
+            members=current.members + parsed.members,
+            muting_members=current.muting_members + parsed.muting_members,
+            problems=current.problems + parsed.problems,
+            anchor=current.anchor
+            or (Location(file.rel, parsed.root_line) if is_main and not parsed.problems else None),
+        )
+        out[key] = current
+    return tuple(sorted(out.values(), key=lambda c: (c.type.value, c.name)))

@@ -1,0 +1,219 @@
+"""Safe parsing of one permission metadata file into plain values.
+
+The parser never loads a DTD, expands entities or touches the network (lxml's XMLParser with
+``resolve_entities=False``, ``no_network=True``, ``load_dtd=False``; huge-tree mode stays off,
+which bounds depth and text size). A document that declares a DOCTYPE is refused: Salesforce
+never writes one, and refusing it closes the entity-expansion door entirely.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from sflint.model import Grant, Location, Member, Problem
+
+# Root elements by what the file holds (Metadata API Developer Guide, API 67.0; decomposed
+# child files from forcedotcom/source-deploy-retrieve decomposedPermissionSetTransformer).
+ROOTS = {
+    "PermissionSet": ("PermissionSet",),
+    "Profile": ("Profile",),
+    "PermissionSetGroup": ("PermissionSetGroup",),
+    "MutingPermissionSet": ("MutingPermissionSet",),
+    # decomposePermissionSetBeta: one grant per file; Beta2: all grants, namespace-free root.
+    "UserPermission": ("UserPermission", "PermissionSet"),
+}
+
+_TRUE = "true"
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """What one file says; a decomposed permission set is assembled from several of these."""
+
+    root: str
+    root_line: int
+    label: str | None = None
+    license: str | None = None
+    user_license: str | None = None
+    grants: tuple[Grant, ...] = ()
+    members: tuple[Member, ...] = ()
+    muting_members: tuple[Member, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+# Markup in which "<name" is not a tag: comments, CDATA sections, processing instructions.
+_NOT_MARKUP = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)
+
+
+@dataclass
+class _Lines:
+    """Exact start lines of elements.
+
+    libxml2 records the line where a start tag *ends*, so a tag split over lines
+    (``<userPermissions\n    >``, as prettier writes them) would point one line low. The n-th
+    element named ``local`` in document order starts at the n-th ``<local`` tag outside
+    comments, CDATA and processing instructions; the parser has already vouched for the
+    structure, so this lexical pass only locates, it decides nothing.
+    """
+
+    data: bytes
+    _starts: list[int] = field(default_factory=list)
+    _tags: dict[str, list[int]] = field(default_factory=dict)
+    _seen: dict[str, int] = field(default_factory=dict)
+
+    def _offsets(self, local: str) -> list[int]:
+        if local not in self._tags:
+            skip = (
+                [m.span() for m in _NOT_MARKUP.finditer(self.data)]
+                if b"<!" in self.data or b"<?" in self.data
+                else []
+            )
+            pattern = re.compile(
+                rb"<(?:[A-Za-z_][\w.-]*:)?" + re.escape(local.encode()) + rb"[\s/>]"
+            )
+            offsets = []
+            i = 0
+            for m in pattern.finditer(self.data):
+                pos = m.start()
+                while i < len(skip) and skip[i][1] <= pos:
+                    i += 1
+                if i < len(skip) and skip[i][0] <= pos:
+                    continue
+                offsets.append(pos)
+            self._tags[local] = offsets
+        return self._tags[local]
+
+    def start(self, el: etree._Element, local: str) -> int:
+        """Line of the next element named ``local``; call in document order."""
+        n = self._seen.get(local, 0)
+        self._seen[local] = n + 1
+        offsets = self._offsets(local)
+        if n >= len(offsets):
+            reported = el.sourceline
+            return reported if isinstance(reported, int) else 1
+        if not self._starts:
+            self._starts = [0] + [m.end() for m in re.finditer(b"\n", self.data)]
+        line: int = bisect.bisect_right(self._starts, offsets[n])
+        return line
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def _local(tag: object) -> str | None:
+    if not isinstance(tag, str):  # comments, processing instructions, entities
+        return None
+    return tag.rpartition("}")[2]
+
+
+def _text(el: etree._Element) -> str:
+    return (el.text or "").strip()
+
+
+def _children_text(el: etree._Element) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for child in el:
+        name = _local(child.tag)
+        if name is not None:
+            out[name] = _text(child)
+    return out
+
+
+def _grant(el: etree._Element, path: str, lines: _Lines, local: str) -> Grant | None:
+    line = lines.start(el, local)  # always: keeps the n-th-element count in step
+    fields = _children_text(el)
+    name = fields.get("name")
+    if not name:
+        return None
+    # Only the exact lexical value "true" enables (xsd:boolean also allows "1"; Salesforce
+    # writes "true"/"false").
+    enabled = fields.get("enabled", "") in (_TRUE, "1")
+    return Grant(name, enabled, Location(path, line))
+
+
+def parse_bytes(data: bytes, path: str, expected: str) -> ParsedFile:
+    """Parse ``data`` (the bytes of ``path``) expected to be of kind ``expected`` (see ROOTS)."""
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno or 1
+        msg = exc.msg or str(exc)
+        return ParsedFile(
+            "", line, problems=(Problem(f"not well-formed XML: {msg}", Location(path, line)),)
+        )
+    except ValueError as exc:  # e.g. an encoding declaration lxml cannot honour
+        return ParsedFile(
+            "", 1, problems=(Problem(f"cannot read as XML: {exc}", Location(path, 1)),)
+        )
+    lines = _Lines(data)
+    line = lines.start(root, _local(root.tag) or "")
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype:  # type: ignore[union-attr]
+        return ParsedFile(
+            "",
+            line,
+            problems=(Problem("a DOCTYPE is not allowed in metadata files", Location(path, 1)),),
+        )
+    encoding = (root.getroottree().docinfo.encoding or "UTF-8").upper().replace("_", "-")
+    problems: list[Problem] = []
+    if encoding not in ("UTF-8", "UTF8"):
+        # Salesforce reads and writes metadata as UTF-8 only (Metadata API Developer Guide).
+        problems.append(
+            Problem(f"encoding is {encoding}; Salesforce metadata must be UTF-8", Location(path, 1))
+        )
+    local = _local(root.tag) or ""
+    if local not in ROOTS[expected]:
+        wanted = " or ".join(f"<{r}>" for r in ROOTS[expected])
+        problems.append(
+            Problem(f"unexpected root element <{local}>; expected {wanted}", Location(path, line))
+        )
+        return ParsedFile(local, line, problems=tuple(problems))
+
+    if local == "UserPermission":
+        grant = _grant(root, path, lines, local)
+        return ParsedFile(local, line, grants=(grant,) if grant else (), problems=tuple(problems))
+
+    label = license_ = user_license = None
+    grants: list[Grant] = []
+    members: list[Member] = []
+    muting: list[Member] = []
+    for child in root:
+        name = _local(child.tag)
+        if name == "userPermissions":
+            grant = _grant(child, path, lines, name)
+            if grant is not None:
+                grants.append(grant)
+        elif name == "label":
+            label = _text(child)
+        elif name == "license":
+            license_ = _text(child)
+        elif name == "userLicense":
+            user_license = _text(child)
+        elif name == "permissionSets":
+            members.append(Member(_text(child), Location(path, lines.start(child, name))))
+        elif name == "mutingPermissionSets":
+            muting.append(Member(_text(child), Location(path, lines.start(child, name))))
+    return ParsedFile(
+        local,
+        line,
+        label=label,
+        license=license_,
+        user_license=user_license,
+        grants=tuple(grants),
+        members=tuple(members),
+        muting_members=tuple(muting),
+        problems=tuple(problems),
+    )

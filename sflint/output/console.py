@@ -1,0 +1,58 @@
+"""Console output: ``path:line: ID [severity] message``, one finding per line."""
+
+from __future__ import annotations
+
+from sflint.model import Finding, Severity
+from sflint.output import Report
+
+_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTE: "36"}
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _line(f: Finding, color: bool) -> str:
+    where = _paint(f"{f.path}:{f.line}:", "1", color)
+    sev = _paint(f"[{f.severity.value}]", _COLORS[f.severity], color)
+    return f"{where} {_paint(f.rule, '1', color)} {sev} {f.message}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def summary(report: Report) -> str:
+    scanned = f"{_plural(report.files, 'file')}, {_plural(report.components, 'component')}"
+    if report.forceignored:
+        scanned += (
+            f"; {report.forceignored} skipped by .forceignore (--no-forceignore includes them)"
+        )
+    if not report.findings:
+        return f"No findings ({scanned})."
+    counts = [
+        _plural(n, sev.value)
+        for sev in Severity
+        if (n := sum(1 for f in report.findings if f.severity is sev))
+    ]
+    return f"Found {_plural(len(report.findings), 'finding')} ({', '.join(counts)}) in {scanned}."
+
+
+def render(report: Report) -> str:
+    lines = [_line(f, report.color) for f in report.findings]
+    lines.append(summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def render_full(report: Report) -> str:
+    """Each finding followed by its fix options and their steps (``--show-fixes``)."""
+    lines: list[str] = []
+    for f in report.findings:
+        lines.append(_line(f, report.color))
+        for option in f.fixes:
+            auto = "  [sflint --fix]" if option.action else ""
+            lines.append(f"    {_paint(option.title, '1', report.color)}{auto}")
+            lines.extend(f"      {i}. {step}" for i, step in enumerate(option.steps, 1))
+        lines.append("")
+    lines.append(summary(report))
+    return "\n".join(lines) + "\n"

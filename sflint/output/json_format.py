@@ -1,0 +1,50 @@
+"""The ``sflint/findings/v1`` JSON contract (DESIGN.md, Findings and outputs)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sflint.model import Finding, Severity
+from sflint.output import Report
+
+SCHEMA_ID = "sflint/findings/v1"
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "name": f.name,
+        "severity": f.severity.value,
+        "path": f.path,
+        "line": f.line,
+        "message": f.message,
+        "component": {"type": f.component_type, "name": f.component_name},
+        "key": f.key,
+        "persona": f.persona,
+        "fingerprint": f.fingerprint,
+        "fixes": [
+            {"id": o.id, "title": o.title, "steps": list(o.steps), "action": o.action}
+            for o in f.fixes
+        ],
+    }
+
+
+def render(report: Report) -> str:
+    by_severity = {
+        s.value: n for s in Severity if (n := sum(1 for f in report.findings if f.severity is s))
+    }
+    doc = {
+        "schema": SCHEMA_ID,
+        "version": report.version,
+        "findings": [finding_dict(f) for f in report.findings],
+        "summary": {
+            "files": report.files,
+            "components": report.components,
+            "forceignored": report.forceignored,
+            "findings": len(report.findings),
+            "by_severity": by_severity,
+        },
+        "suppressed": [finding_dict(f) for f in report.suppressed],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

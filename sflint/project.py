@@ -1,0 +1,173 @@
+"""The SFDX project: its root, package directories, .forceignore and permission files.
+
+Files are recognised by suffix, never by folder name (folders vary: ``permissionSets/``);
+component names are the URL-decoded file names (``Custom%3A Sales Profile``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+from sflint.errors import UsageError
+from sflint.model import ComponentType
+
+PROJECT_FILE = "sfdx-project.json"
+FORCEIGNORE = ".forceignore"
+CONFIG_FILE = ".sflint.yml"
+
+# Source format, then Metadata API format (Metadata API Developer Guide, "File suffix").
+SUFFIXES: tuple[tuple[str, ComponentType], ...] = (
+    (".permissionset-meta.xml", ComponentType.PERMISSION_SET),
+    (".profile-meta.xml", ComponentType.PROFILE),
+    (".permissionsetgroup-meta.xml", ComponentType.PERMISSION_SET_GROUP),
+    (".mutingpermissionset-meta.xml", ComponentType.MUTING_PERMISSION_SET),
+    (".permissionset", ComponentType.PERMISSION_SET),
+    (".profile", ComponentType.PROFILE),
+    (".permissionsetgroup", ComponentType.PERMISSION_SET_GROUP),
+    (".mutingpermissionset", ComponentType.MUTING_PERMISSION_SET),
+)
+# Decomposed permission sets (Salesforce CLI beta): user permissions live in child files.
+USER_PERMISSION_SUFFIX = ".userPermission-meta.xml"
+DECOMPOSE_OPTIONS = ("decomposePermissionSetBeta", "decomposePermissionSetBeta2")
+SKIP_DIRS = frozenset({".git", ".sf", ".sfdx", "node_modules", ".venv", "__pycache__"})
+
+
+@dataclass(frozen=True)
+class MetadataFile:
+    path: Path
+    rel: str  # POSIX path relative to the project root
+    type: ComponentType
+    name: str  # component API name, URL-decoded
+    # "main" for a component file, "user-permissions" for a decomposed child file.
+    role: str = "main"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    package_dirs: tuple[str, ...]
+    decomposed: bool
+    files: tuple[MetadataFile, ...]
+    forceignored: tuple[str, ...]
+    has_project_file: bool
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+
+def classify(path: Path) -> tuple[ComponentType, str, str] | None:
+    """(type, component name, role) for a permission metadata file, else None."""
+    name = path.name
+    if name.endswith(USER_PERMISSION_SUFFIX):
+        # Beta2: permissionsets/<PS>/<PS>.userPermission-meta.xml;
+        # Beta: permissionsets/<PS>/userPermissions/<Perm>.userPermission-meta.xml.
+        folder = path.parent
+        if folder.name == "userPermissions":
+            folder = folder.parent
+        return ComponentType.PERMISSION_SET, unquote(folder.name), "user-permissions"
+    for suffix, ctype in SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return ctype, unquote(name[: -len(suffix)]), "main"
+    return None
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding sfdx-project.json, else ``start``."""
+    here = start if start.is_dir() else start.parent
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    return here
+
+
+def _read_project_file(root: Path) -> tuple[tuple[str, ...], bool]:
+    file = root / PROJECT_FILE
+    if not file.is_file():
+        return (), False
+    try:
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise UsageError(f"cannot read {PROJECT_FILE}: {exc}", PROJECT_FILE, line) from None
+    if not isinstance(data, dict):
+        raise UsageError("expected a JSON object", PROJECT_FILE, 1)
+    dirs: list[str] = []
+    for entry in data.get("packageDirectories") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            dirs.append(entry["path"].strip("/\\") or ".")
+    # Salesforce CLI reads both keys: registryPresets (older) and sourceBehaviorOptions.
+    options = [*(data.get("sourceBehaviorOptions") or []), *(data.get("registryPresets") or [])]
+    decomposed = any(o in DECOMPOSE_OPTIONS for o in options if isinstance(o, str))
+    return tuple(dict.fromkeys(dirs)), decomposed
+
+
+def _forceignore(root: Path) -> object | None:
+    file = root / FORCEIGNORE
+    if not file.is_file():
+        return None
+    import pathspec  # lazy: only projects that have a .forceignore pay for it
+
+    lines = file.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _walk(folder: Path) -> list[Path]:
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        out.extend(Path(dirpath, f) for f in sorted(filenames))
+    return out
+
+
+def _rel(path: Path, root: Path) -> str | None:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def load_project(
+    root: Path, *, use_forceignore: bool = True, extra: tuple[Path, ...] = ()
+) -> Project:
+    """Discover every permission file of the project at ``root``.
+
+    All package directories are scanned (the same component may sit in two of them); when
+    sfdx-project.json is missing or names no existing folder, the whole root is scanned.
+    ``extra`` are files named on the command line that lie outside the package directories.
+    """
+    dirs, decomposed = _read_project_file(root)
+    existing = [d for d in dirs if (root / d).is_dir()]
+    scan = [root / d for d in existing] or [root]
+    spec = _forceignore(root) if use_forceignore else None
+    seen: set[str] = set()
+    files: list[MetadataFile] = []
+    ignored: list[str] = []
+    for path in [p for folder in scan for p in _walk(folder)] + list(extra):
+        kind = classify(path)
+        if kind is None:
+            continue
+        rel = _rel(path, root)
+        if rel is None or rel in seen:
+            continue
+        seen.add(rel)
+        # .forceignore entries appear both URL-encoded and decoded in real projects.
+        if spec is not None and (
+            spec.match_file(rel) or spec.match_file(unquote(rel))  # type: ignore[attr-defined]
+        ):
+            ignored.append(rel)
+            continue
+        files.append(MetadataFile(path, rel, kind[0], kind[1], kind[2]))
+    files.sort(key=lambda f: f.rel)
+    return Project(
+        root,
+        tuple(existing),
+        decomposed,
+        tuple(files),
+        tuple(sorted(ignored)),
+        bool(dirs) or (root / PROJECT_FILE).is_file(),
+    )

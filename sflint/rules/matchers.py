@@ -1,0 +1,260 @@
+"""Compiled matchers: pure predicates over a component or a persona's effective access.
+
+A matcher answers (matched, hits). Hits are the elements a finding points at (one finding
+per granting element); a matcher such as ``not`` matches without hits, and then the finding
+points at the subject itself (the component's root element or the persona's config entry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sflint.access import Access, EffectiveGrant, Index, describe
+from sflint.catalogue import Catalogue
+from sflint.model import Component, ComponentType, Grant, Location
+
+
+@dataclass(frozen=True)
+class Hit:
+    location: Location
+    key: str
+    component: Component | None
+    values: tuple[tuple[str, str], ...] = ()
+    related: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    catalogue: Catalogue
+    index: Index
+    # Persona kind -> keys of every component that makes up a persona of that kind.
+    members_by_kind: dict[str, frozenset[tuple[ComponentType, str]]] = field(hash=False)
+
+
+@dataclass(frozen=True)
+class ComponentSubject:
+    component: Component
+    ctx: Context
+
+
+@dataclass(frozen=True)
+class PersonaSubject:
+    access: Access
+    ctx: Context
+
+
+Subject = ComponentSubject | PersonaSubject
+Result = tuple[bool, tuple[Hit, ...]]
+NO: Result = (False, ())
+
+
+class Matcher(Protocol):
+    def evaluate(self, subject: Subject) -> Result: ...
+
+
+def _is_namespaced(name: str) -> bool:
+    # Managed-package components carry a namespace prefix (force__ScaleCenterStandardPS);
+    # they are installed, never in the project's source.
+    return "__" in name.rstrip("_") and not name.endswith("__c")
+
+
+@dataclass(frozen=True)
+class UserPermission:
+    names: frozenset[str] | None = None
+    misspelling_of: frozenset[str] | None = None
+    not_misspelling_of: frozenset[str] | None = None
+    unknown: bool | None = None
+    privileged_tier: int | None = None
+    enabled: bool | None = None
+
+    def _accepts(self, grant: Grant, cat: Catalogue) -> bool:
+        name = grant.name
+        if self.enabled is not None and grant.enabled is not self.enabled:
+            return False
+        if self.names is not None and name not in self.names:
+            return False
+        meant = cat.meant(name)
+        if self.misspelling_of is not None and meant not in self.misspelling_of:
+            return False
+        if self.not_misspelling_of is not None and meant in self.not_misspelling_of:
+            return False
+        if self.unknown is not None and cat.known(name) is self.unknown:
+            return False
+        tier = cat.privileged.get(name)
+        return self.privileged_tier is None or (tier is not None and tier <= self.privileged_tier)
+
+    def _values(self, grant: Grant, cat: Catalogue) -> list[tuple[str, str]]:
+        values = [("permission", grant.name), ("label", cat.label(grant.name))]
+        meant = cat.meant(grant.name)
+        if meant is not None:
+            label = cat.label(meant)
+            values += [("suggestion", meant), ("suggestion_label", label)]
+            values.append(("did_you_mean", f"Did you mean {meant} ({label})?"))
+        return values
+
+    def evaluate(self, subject: Subject) -> Result:
+        cat = subject.ctx.catalogue
+        hits: list[Hit] = []
+        if isinstance(subject, ComponentSubject):
+            c = subject.component
+            hits = [
+                Hit(g.location, g.name, c, tuple(self._values(g, cat)))
+                for g in c.grants
+                if self._accepts(g, cat)
+            ]
+        else:
+            seen: set[Location] = set()
+            for eg in subject.access.grants:
+                if eg.muted_by is not None or not self._accepts(eg.grant, cat):
+                    continue
+                if eg.grant.location in seen:  # held twice (directly and via a group)
+                    continue
+                seen.add(eg.grant.location)
+                hits.append(_persona_hit(eg, subject.access, self._values(eg.grant, cat)))
+        return (bool(hits), tuple(hits))
+
+
+def _persona_hit(eg: EffectiveGrant, access: Access, values: list[tuple[str, str]]) -> Hit:
+    related = list(eg.group.files) if eg.group else []
+    if access.persona.signal is None:
+        related.append(access.persona.location.path)
+    return Hit(
+        eg.grant.location,
+        eg.grant.name,
+        eg.source,
+        (*values, ("chain", eg.chain)),
+        tuple(dict.fromkeys(p for p in related if p != eg.grant.location.path)),
+    )
+
+
+@dataclass(frozen=True)
+class License:
+    """The component's license (permission set) or user license (profile)."""
+
+    values: frozenset[str]
+
+    def evaluate(self, subject: Subject) -> Result:
+        comps = (
+            (subject.component,)
+            if isinstance(subject, ComponentSubject)
+            else subject.access.components
+        )
+        hits = [
+            Hit(c.location, lic, c, (("license", lic),))
+            for c in comps
+            for lic in (c.license, c.user_license)
+            if lic is not None and lic in self.values
+        ]
+        return (bool(hits), tuple(hits))
+
+
+@dataclass(frozen=True)
+class InPersona:
+    """The component is part of some persona of ``kind`` (file-scope rules only)."""
+
+    kind: str
+
+    def evaluate(self, subject: Subject) -> Result:
+        if isinstance(subject, PersonaSubject):
+            return (subject.access.persona.kind == self.kind, ())
+        members = subject.ctx.members_by_kind.get(self.kind, frozenset())
+        return (subject.component.key_t in members, ())
+
+
+@dataclass(frozen=True)
+class Detected:
+    """The persona was detected from signals rather than declared in the config."""
+
+    value: bool
+
+    def evaluate(self, subject: Subject) -> Result:
+        if isinstance(subject, ComponentSubject):
+            return NO
+        return ((subject.access.persona.signal is not None) is self.value, ())
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """The file could not be read as permission metadata."""
+
+    def evaluate(self, subject: Subject) -> Result:
+        if isinstance(subject, PersonaSubject):
+            return NO
+        c = subject.component
+        hits = [
+            Hit(p.location, "invalid-metadata", c, (("detail", p.message),)) for p in c.problems
+        ]
+        return (bool(hits), tuple(hits))
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """Names of components that the project does not contain."""
+
+    def evaluate(self, subject: Subject) -> Result:
+        if isinstance(subject, PersonaSubject):
+            words = {t.value: describe(Component(t, "", ())).strip() for t in ComponentType}
+            hits = [
+                Hit(
+                    r.location,
+                    f"{r.type}:{r.name}",
+                    None,
+                    (("detail", f"{words[r.type]} {r.name}"),),
+                )
+                for r in subject.access.unresolved
+            ]
+            return (bool(hits), tuple(hits))
+        c = subject.component
+        if c.type is not ComponentType.PERMISSION_SET_GROUP:
+            return NO
+        index = subject.ctx.index
+        hits = []
+        for members, ctype in (
+            (c.members, ComponentType.PERMISSION_SET),
+            (c.muting_members, ComponentType.MUTING_PERMISSION_SET),
+        ):
+            for m in members:
+                if _is_namespaced(m.name) or index.find(ctype, m.name) is not None:
+                    continue
+                detail = describe(Component(ctype, m.name, ()))
+                hits.append(Hit(m.location, f"{ctype.value}:{m.name}", c, (("detail", detail),)))
+        return (bool(hits), tuple(hits))
+
+
+@dataclass(frozen=True)
+class All:
+    children: tuple[Matcher, ...]
+
+    def evaluate(self, subject: Subject) -> Result:
+        hits: tuple[Hit, ...] = ()
+        for child in self.children:
+            ok, child_hits = child.evaluate(subject)
+            if not ok:
+                return NO
+            hits = hits or child_hits
+        return (True, hits)
+
+
+@dataclass(frozen=True)
+class Any_:
+    children: tuple[Matcher, ...]
+
+    def evaluate(self, subject: Subject) -> Result:
+        matched = False
+        hits: list[Hit] = []
+        for child in self.children:
+            ok, child_hits = child.evaluate(subject)
+            if ok:
+                matched = True
+                hits.extend(h for h in child_hits if h not in hits)
+        return (matched, tuple(hits))
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Matcher
+
+    def evaluate(self, subject: Subject) -> Result:
+        ok, _ = self.child.evaluate(subject)
+        return (not ok, ())
