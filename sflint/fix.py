@@ -230,15 +230,18 @@ def _scan(data: bytes) -> _Element:
     stack: list[_Frame | None] = []
     roots: list[_Element] = []
     counter = 0
+    beta1 = False
 
     def start(name: str, _attrs: object) -> None:
-        nonlocal counter
+        nonlocal counter, beta1
         depth = len(stack)
         parent = stack[-1] if stack else None
         if parent is not None:
             parent.has_markup = True
         local = name.rpartition(" ")[2]
-        keep = depth == 0 or (parent is not None and (depth == 1 or parent.name in _KEPT))
+        if depth == 0:
+            beta1 = local == _BETA1_ROOT
+        keep = depth <= 1 or (depth == 2 and parent is not None and parent.name in _KEPT)
         if keep:
             pos = parser.CurrentByteIndex
             content_start, self_closing = _start_tag_end(data, pos)
@@ -272,12 +275,13 @@ def _scan(data: bytes) -> _Element:
             roots.append(element)
         else:
             parent = stack[-1]
-            if parent is not None and (parent.depth == 0 or parent.name in _KEPT):
+            if parent is not None and parent.depth <= 1:
                 parent.children.append(element)
 
     def chars(text: str) -> None:
+        # Texts of grant fields: children of <userPermissions>, or of a beta1 root.
         frame = stack[-1] if stack else None
-        if frame is not None and frame.depth >= 2:
+        if frame is not None and (frame.depth == 2 or (frame.depth == 1 and beta1)):
             frame.text.append(text)
 
     def markup(*_args: object) -> None:
