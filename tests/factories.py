@@ -92,6 +92,7 @@ API_MFA = make_rule(
             title="Disable TwoFactorApi in the permission set",
             steps=("Open {component}.", "Set TwoFactorApi to false."),
             action="disable-permission",
+            applies_to=("PermissionSet",),
         ),
         FixTemplate(
             id="clone",

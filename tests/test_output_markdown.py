@@ -29,7 +29,7 @@ def test_fix_options_in_details() -> None:
     text = markdown.render(scenario_report())
     block = text[text.index("<details>") : text.index("</details>")]
     assert "<summary>How to fix (2 options)</summary>" in block
-    assert "**Option 1: Disable TwoFactorApi in Custom: Sales Profile**" in block
+    assert "**Disable TwoFactorApi in Custom: Sales Profile**" in block
     assert "1. Open Custom: Sales Profile.\n2. Set TwoFactorApi to false." in block
     assert text.count("<details>") == 1  # findings without fix options get none
 

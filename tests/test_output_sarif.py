@@ -20,6 +20,7 @@ from sarif_validation import assert_valid_sarif
 from sflint.model import Severity
 from sflint.output import render as render_format
 from sflint.output import sarif
+from sflint.rules.model import FixTemplate
 
 
 def _log(text: str) -> dict[str, Any]:
@@ -76,6 +77,7 @@ def test_help_lists_fix_options_and_links_references() -> None:
         assert option.title in help_["text"]
         assert option.title in help_["markdown"]
     assert "1. Open {component}." in help_["markdown"]
+    assert "### Disable TwoFactorApi in the permission set (PermissionSet)" in help_["markdown"]
     assert f"- <{API_MFA.docs.references[0]}>" in help_["markdown"]
     assert "- [Salesforce MFA FAQ](https://help.salesforce.com/" in help_["markdown"]
 
@@ -260,3 +262,22 @@ def test_validation_helper_rejects_what_github_rejects() -> None:
     doc["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"] = 8.0
     with pytest.raises(pytest.fail.Exception, match="security-severity"):
         assert_valid_sarif(json.dumps(doc), multitool=False)
+
+
+def test_help_markdown_escapes_html_outside_code_spans() -> None:
+    rule = replace(
+        API_MFA,
+        fixes=(
+            FixTemplate(
+                id="x",
+                title="Remove <userPermissions>",
+                steps=("Delete the <userPermissions> block; `sflint check --fix <path>` does it.",),
+            ),
+        ),
+    )
+    doc = _log(sarif.render(make_report((), (rule,))))
+    markdown = doc["runs"][0]["tool"]["driver"]["rules"][0]["help"]["markdown"]
+    assert "### Remove &lt;userPermissions&gt;\n\n" in markdown
+    assert "1. Delete the &lt;userPermissions&gt; block; `sflint check --fix <path>` does it." in (
+        markdown
+    )

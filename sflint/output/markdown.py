@@ -118,8 +118,9 @@ def _finding(finding: Finding) -> list[str]:
         n = len(finding.fixes)
         out += ["<details>", f"<summary>How to fix ({n} option{'s' if n != 1 else ''})</summary>"]
         out.append("")
-        for i, option in enumerate(finding.fixes, 1):
-            out += [f"**Option {i}: {escape(option.title)}**", ""]
+        for option in finding.fixes:
+            # Titles are numbered by the rule pack itself ("Option 1: ...").
+            out += [f"**{escape(option.title)}**", ""]
             if option.steps:
                 out += [f"{j}. {escape(step)}" for j, step in enumerate(option.steps, 1)]
                 out.append("")
