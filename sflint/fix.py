@@ -4,10 +4,9 @@ Everything here is pure except :func:`apply_edits`: functions take file bytes an
 bytes (or :class:`FileEdit` values describing them). The edit is the smallest one Salesforce
 itself would produce (DESIGN.md, "Fixes"):
 
-* in a permission set, the ``<userPermissions>`` element is removed: since API 40.0 a deploy
-  of a permission set disables every user permission it omits (Metadata API Developer Guide,
-  PermissionSet: "userPermissions ... In API version 40.0 and later, ... only the permissions
-  that are enabled are retrieved; deploy sets the permissions that aren't listed to false");
+* in a permission set, the ``<userPermissions>`` element is removed: from API 40.0 a
+  permission set deploy disables every user permission the file omits (Metadata API
+  Developer Guide, PermissionSet; SALESFORCE.md, "Absent vs disabled");
 * in a profile, ``<enabled>`` becomes ``false``: a profile deploy overlays, so an omitted
   permission keeps its value in the org (Metadata API Developer Guide, Profile).
 
@@ -44,6 +43,8 @@ __all__ = [
     "clone_path",
     "clone_without_permission",
     "disable_permission",
+    "grants_permission",
+    "is_valid_name",
     "plan_clone",
     "plan_clone_decomposed",
     "plan_disable",

@@ -778,3 +778,23 @@ def test_corpus_disable_first_enabled(path: Path, component_type: str) -> None:
         assert len(data) - len(result) < 200
     assert _others(after) == _others(root)
     assert disable_permission(result, target, component_type=component_type) == result
+
+
+def test_clone_on_disk_leaves_original_untouched(tmp_path: Path) -> None:
+    data, _ = _case("bom")
+    folder = tmp_path / "force-app/main/default/permissionsets"
+    folder.mkdir(parents=True)
+    original = folder / "Commission_App_API.permissionset-meta.xml"
+    original.write_bytes(data)
+    name = clone_name("Commission_App_API", {"Commission_App_API"})
+    edit = plan_clone(
+        original, data, "TwoFactorApi", new_name=name, new_label=clone_label("Commission App API")
+    )
+    assert apply_edits([edit], tmp_path).ok
+    assert original.read_bytes() == data
+    clone = folder / f"{name}.permissionset-meta.xml"
+    assert clone.read_bytes() == edit.after
+    assert b"<name>TwoFactorApi</name>" not in clone.read_bytes()
+    assert b"<label>Commission App API (no API MFA)</label>" in clone.read_bytes()
+    again = apply_edits([edit], tmp_path)
+    assert [r.reason for r in again.refused] == ["already exists"]
