@@ -3,7 +3,8 @@
 Effective access = the union of the profile, the permission sets and each group's member
 sets, minus what that group's muting sets mute. A muting permission set acts only inside
 the group that lists it (Metadata API Developer Guide, MutingPermissionSet). Assignments are
-org data, not metadata, so the config is the authoritative source; detection only finds strong signals.
+org data, not metadata, so the config is the authoritative source; detection only finds
+strong signals.
 """
 
 from __future__ import annotations
@@ -177,17 +178,11 @@ def detect(components: Iterable[Component]) -> tuple[Persona, ...]:
             in_group.update(hits)
             why = signals[(ComponentType.PERMISSION_SET, hits[0])]
             signal = f"it contains permission set {hits[0]}: {why}"
-            personas.append(
-                Persona(f"{describe(c)} (detected)", INTEGRATION, (_ref(c),), c.location, signal)
-            )
+            personas.append(Persona(describe(c), INTEGRATION, (_ref(c),), c.location, signal))
     for c in comps:
         key = c.key_t
         if key in signals and not (c.type is ComponentType.PERMISSION_SET and c.name in in_group):
-            personas.append(
-                Persona(
-                    f"{describe(c)} (detected)", INTEGRATION, (_ref(c),), c.location, signals[key]
-                )
-            )
+            personas.append(Persona(describe(c), INTEGRATION, (_ref(c),), c.location, signals[key]))
     return tuple(sorted(personas, key=lambda p: p.name))
 
 

@@ -129,6 +129,29 @@ def _write(text: str, dest: Path | None, out: TextIO) -> None:
         dest.write_text(text, encoding="utf-8")
 
 
+def _fix(checked: Checked, options: Options, out: TextIO, err: TextIO) -> int:
+    """Plan the fixes; with --diff print them (exit 1 when there is a change), with --fix
+    write them atomically and report what changed."""
+    from sflint.fix import apply_edits, unified_diff
+    from sflint.fixplan import plan
+
+    root = checked.project.root
+    todo = plan(checked.findings, checked.components, root, options.fix_strategy)
+    for line in (*todo.errors, *todo.notes):
+        err.write(f"{line}\n")
+    if options.diff:
+        out.write(unified_diff(todo.edits, root))
+        return 1 if todo.edits else 0
+    result = apply_edits(todo.edits, root)
+    for refusal in result.refused:
+        err.write(f"{refusal.path}: not written: {refusal.reason}\n")
+    refused = {r.path for r in result.refused}
+    fixed = [f for f in todo.fixed if (root / f.path) not in refused]
+    files = len(result.applied)
+    err.write(f"Fixed {len(fixed)} of {len(checked.findings)} findings; {files} files written.\n")
+    return 0
+
+
 def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) -> int:
     from sflint.output import Report, render
 
@@ -136,6 +159,11 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
     err = err or sys.stderr
     try:
         checked = check(options)
+        if options.diff or options.fix:
+            fixed = _fix(checked, options, out, err)
+            if options.diff:
+                return fixed
+            checked = check(options)  # what remains after the edits
     except UsageError as exc:
         err.write(f"sflint: error: {exc}\n")
         return 2

@@ -23,8 +23,10 @@ def _fail(exc: UsageError, err: TextIO) -> int:
 
 
 def list_rules(
-    rule_dirs: tuple[Path, ...], out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    rule_dirs: tuple[Path, ...], out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
     try:
         rules = _rules(rule_dirs)
     except UsageError as exc:
@@ -37,8 +39,10 @@ def list_rules(
 
 
 def explain_rule(
-    ident: str, rule_dirs: tuple[Path, ...], out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    ident: str, rule_dirs: tuple[Path, ...], out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
     try:
         rules = _rules(rule_dirs)
     except UsageError as exc:
@@ -70,8 +74,10 @@ def explain_rule(
 
 
 def show_access(
-    root: Path, persona: str | None, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    root: Path, persona: str | None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
     from sflint.access import Index, personas_for, resolve
     from sflint.config import load_config
     from sflint.metadata.loader import build_components, read_file
@@ -86,9 +92,7 @@ def show_access(
     components = build_components((f, read_file(f)) for f in project.files)
     personas = personas_for(config, components)
     if persona is not None:
-        personas = tuple(
-            p for p in personas if persona in (p.name, p.name.removesuffix(" (detected)"))
-        )
+        personas = tuple(p for p in personas if persona == p.name)
         if not personas:
             err.write(f"sflint: error: no persona named {persona!r}\n")
             return 2

@@ -38,6 +38,11 @@ def _fixes(
     )
 
 
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text[:1].upper() + text[1:]
+
+
 def _finding(rule: Rule, subject: Subject, hit: Hit, persona: Persona | None) -> Finding:
     component: Component | None = hit.component
     values = dict(hit.values)
@@ -64,7 +69,7 @@ def _finding(rule: Rule, subject: Subject, hit: Hit, persona: Persona | None) ->
         severity=rule.severity,
         path=hit.location.path,
         line=hit.location.line,
-        message=" ".join(message.split()),
+        message=_sentence(message),
         component_type=ctype,
         component_name=cname,
         key=hit.key,

@@ -162,12 +162,10 @@ def parse_bytes(data: bytes, path: str, expected: str) -> ParsedFile:
     line = lines.start(root, _local(root.tag) or "")
     docinfo = root.getroottree().docinfo
     if docinfo.doctype:  # type: ignore[union-attr]
-        return ParsedFile(
-            "",
-            line,
-            problems=(Problem("a DOCTYPE is not allowed in metadata files", Location(path, 1)),),
-        )
-    encoding = (root.getroottree().docinfo.encoding or "UTF-8").upper().replace("_", "-")
+        where = Location(path, data.count(b"\n", 0, max(data.find(b"<!DOCTYPE"), 0)) + 1)
+        problem = Problem("a DOCTYPE is not allowed in metadata files", where)
+        return ParsedFile("", line, problems=(problem,))
+    encoding = (docinfo.encoding or "UTF-8").upper().replace("_", "-")
     problems: list[Problem] = []
     if encoding not in ("UTF-8", "UTF8"):
         # Salesforce reads and writes metadata as UTF-8 only (Metadata API Developer Guide).

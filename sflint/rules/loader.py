@@ -87,6 +87,10 @@ def parse_rule(doc: Document) -> Rule:
     stem = Path(doc.path).name.removesuffix(".yaml").removesuffix(".yml")
     if stem != f"{d['id']}-{d['name']}":
         raise doc.error(("id",), f"file name must be {d['id']}-{d['name']}.yaml")
+    if "security_severity" in d and "security" not in d.get("tags", ()):
+        # GitHub only reads security-severity on rules tagged "security" (SARIF support for
+        # code scanning, reportingDescriptor properties).
+        raise doc.error(("security_severity",), "security_severity needs the tag 'security'")
     scope = (d["scope"],) if isinstance(d["scope"], str) else tuple(d["scope"])
     if "persona" in scope and "applies_to" not in d:
         raise doc.error(("scope",), "a persona rule needs applies_to (persona kinds)")

@@ -1,0 +1,206 @@
+"""The command line as users meet it: exit codes, formats, errors as ``file:line``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from sflint.cli import main
+from tests.conftest import CASES, EXAMPLE, ROOT
+from tests.sarif_validation import assert_valid_sarif
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def test_console_output(capsys: pytest.CaptureFixture[str], snapshot: SnapshotAssertion) -> None:
+    code, out, err = run(capsys, "check", str(EXAMPLE))
+    assert (code, err) == (1, "")
+    assert out == snapshot
+
+
+def test_console_with_fixes(
+    capsys: pytest.CaptureFixture[str], snapshot: SnapshotAssertion
+) -> None:
+    code, out, _ = run(capsys, str(EXAMPLE), "--show-fixes", "--select", "SFL001")
+    assert code == 1
+    assert out == snapshot
+
+
+def test_json_contract(capsys: pytest.CaptureFixture[str], snapshot: SnapshotAssertion) -> None:
+    code, out, _ = run(capsys, "check", str(EXAMPLE), "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["schema"] == "sflint/findings/v1"
+    assert doc["summary"] == {
+        "files": 8,
+        "components": 8,
+        "forceignored": 1,
+        "findings": 5,
+        "by_severity": {"error": 3, "warning": 1, "note": 1},
+    }
+    first = doc["findings"][0]
+    assert (first["rule"], first["name"], first["line"], first["persona"]) == (
+        "SFL001",
+        "integration-api-mfa",
+        24,
+        "Commission app connection",
+    )
+    assert [f["id"] for f in first["fixes"]] == ["edit-existing", "clone-new"]
+    assert out == snapshot
+
+
+def test_sarif_of_example_validates(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    sarif = tmp_path / "out.sarif"
+    code, out, _ = run(capsys, "check", str(EXAMPLE), "--sarif-file", str(sarif))
+    assert code == 1
+    assert "SFL001" in out
+    log = json.loads(sarif.read_text())
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in log["runs"][0]["results"]
+    }
+    assert "force-app/main/default/profiles/Custom%253A%20Sales%20Profile.profile-meta.xml" in uris
+    assert_valid_sarif(sarif)
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--fail-on", "never"], 0),
+        (["--select", "SFL002"], 0),
+        (["--select", "api-mfa-enabled", "--fail-on", "note"], 1),
+        (["--ignore", "SFL001,SFL003"], 0),
+        (["--ignore", "SFL001,SFL003", "--fail-on", "warning"], 1),
+    ],
+)
+def test_exit_codes(capsys: pytest.CaptureFixture[str], args: list[str], code: int) -> None:
+    assert run(capsys, "check", str(EXAMPLE), *args)[0] == code
+
+
+def test_unknown_rule_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", str(EXAMPLE), "--select", "SFL999")
+    assert code == 2
+    assert err == "sflint: error: unknown rule 'SFL999' in --select/--ignore (see `sflint rules`)\n"
+
+
+def test_bad_config_is_file_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    (project / ".sflint.yml").write_text("personas:\n  - name: X\n    profiles: [A]\n")
+    code, out, err = run(capsys, "check", str(project))
+    assert (code, out) == (2, "")
+    assert err == "sflint: error: .sflint.yml:3: unknown key 'profiles'\n"
+
+
+def test_single_file_reports_only_that_file(capsys: pytest.CaptureFixture[str]) -> None:
+    target = (
+        EXAMPLE
+        / "integrations/main/default/permissionsets/Sales_Data_Access.permissionset-meta.xml"
+    )
+    code, out, _ = run(capsys, "check", str(target), "--format", "json")
+    assert code == 1
+    found = [(f["rule"], f["line"]) for f in json.loads(out)["findings"]]
+    assert found == [("SFL001", 8), ("SFL005", 8)]
+
+
+def test_changed_group_reports_the_member_grant(capsys: pytest.CaptureFixture[str]) -> None:
+    group = (
+        EXAMPLE
+        / "force-app/main/default/permissionsetgroups/Integration_Base.permissionsetgroup-meta.xml"
+    )
+    code, out, _ = run(capsys, "check", str(group), "--format", "json")
+    assert code == 1
+    found = [(f["rule"], f["path"], f["line"]) for f in json.loads(out)["findings"]]
+    assert found == [
+        (
+            "SFL001",
+            "integrations/main/default/permissionsets/Sales_Data_Access.permissionset-meta.xml",
+            8,
+        )
+    ]
+
+
+def test_clean_file_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    clean = EXAMPLE / "force-app/main/default/permissionsets/Reporting_Sync.permissionset-meta.xml"
+    assert run(capsys, "check", str(clean))[:2] == (
+        0,
+        "No findings (8 files, 8 components; 1 skipped by .forceignore (--no-forceignore includes them)).\n",
+    )
+
+
+def test_no_forceignore_includes_skipped(capsys: pytest.CaptureFixture[str]) -> None:
+    _code, out, _ = run(
+        capsys, "check", str(EXAMPLE), "--no-forceignore", "--select", "SFL002", "--format", "json"
+    )
+    paths = [f["path"] for f in json.loads(out)["findings"]]
+    assert "force-app/main/default/profiles/Admin.profile-meta.xml" in paths
+
+
+def test_fix_then_recheck_is_clean_and_idempotent(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    code, diff, _ = run(capsys, "check", str(project), "--diff")
+    assert code == 1
+    assert diff.count("-        <name>TwoFactorApi</name>") == 2
+    assert run(capsys, "check", str(project), "--select", "SFL001", "--fix")[0] == 0
+    assert run(capsys, "check", str(project), "--select", "SFL001")[0] == 0
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    assert run(capsys, "check", str(project), "--select", "SFL001", "--fix")[0] == 0
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+
+
+def test_profile_fix_sets_false(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(CASES / "mdapi-format", project)
+    run(capsys, "check", str(project), "--select", "SFL001", "--fix")
+    text = (project / "src/profiles/Integration%20API.profile").read_text()
+    assert "<enabled>false</enabled>\n        <name>TwoFactorApi</name>" in text
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from sflint import __version__
+
+    assert run(capsys, "--version") == (0, f"sflint {__version__}\n", "")
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "check" in out and "explain" in out
+
+
+def test_rules_and_explain(capsys: pytest.CaptureFixture[str], snapshot: SnapshotAssertion) -> None:
+    code, out, _ = run(capsys, "rules")
+    assert code == 0 and out.splitlines()[0].startswith("SFL001  integration-api-mfa")
+    code, out, _ = run(capsys, "explain", "integration-api-mfa")
+    assert code == 0
+    assert out == snapshot
+    assert run(capsys, "explain", "nope")[0] == 2
+
+
+def test_access_tree(capsys: pytest.CaptureFixture[str], snapshot: SnapshotAssertion) -> None:
+    code, out, _ = run(capsys, "access", "--path", str(EXAMPLE))
+    assert code == 0
+    assert out == snapshot
+
+
+def test_no_color_and_missing_path(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    _, out, _ = run(capsys, "check", str(EXAMPLE))
+    assert "\x1b[" not in out
+    code, _, err = run(capsys, "check", "no/such/dir")
+    assert (code, err) == (2, "sflint: error: no/such/dir: no such file or folder\n")

@@ -1,0 +1,134 @@
+"""The rule pack: every rule file loads, its examples hold, and bad rule files are refused
+with ``file:line``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sflint.errors import UsageError
+from sflint.rules.loader import builtin_rules_dir, load_rules
+from sflint.rules.model import Example, Rule
+from tests.conftest import run_check
+
+RULES = load_rules((builtin_rules_dir(),))
+EXAMPLES = [(r, e) for r in RULES for e in r.examples]
+SUFFIX = {
+    "PermissionSet": ("permissionsets", ".permissionset-meta.xml"),
+    "Profile": ("profiles", ".profile-meta.xml"),
+    "PermissionSetGroup": ("permissionsetgroups", ".permissionsetgroup-meta.xml"),
+    "MutingPermissionSet": ("mutingpermissionsets", ".mutingpermissionset-meta.xml"),
+}
+
+
+def test_rule_names_are_the_contract() -> None:
+    assert {r.id: r.name for r in RULES} == {
+        "SFL001": "integration-api-mfa",
+        "SFL002": "api-mfa-enabled",
+        "SFL003": "mfa-permission-name",
+        "SFL004": "unknown-user-permission",
+        "SFL005": "api-mfa-requires-ui-mfa",
+        "SFL006": "integration-api-disabled",
+        "SFL007": "integration-not-api-only",
+        "SFL008": "integration-privileged",
+        "SFL009": "mfa-waived",
+        "SFL010": "invalid-metadata",
+        "SFL011": "unresolved-reference",
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "example"), EXAMPLES, ids=[f"{r.id}-{i}" for i, (r, _) in enumerate(EXAMPLES)]
+)
+def test_rule_examples(rule: Rule, example: Example, tmp_path: Path) -> None:
+    folder, suffix = SUFFIX[example.component_type]
+    target = tmp_path / "force-app" / folder / f"Example{suffix}"
+    target.parent.mkdir(parents=True)
+    target.write_text(example.xml, encoding="utf-8")
+    (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app"}]}')
+    findings = list(run_check(tmp_path, select=(rule.id,)).findings)
+    assert len(findings) == example.expect, [f.message for f in findings]
+    assert all(f.path.endswith(suffix) for f in findings)
+
+
+def _write_rule(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    file = folder / name
+    file.write_text(text, encoding="utf-8")
+    return file
+
+
+GOOD = """id: ACME001
+name: no-modify-all
+summary: Nobody gets Modify All Data
+severity: warning
+scope: file
+match:
+  user_permission: {name: ModifyAllData, enabled: true}
+message: "{component} grants {label}"
+docs:
+  why: Because.
+  how_to_fix: Remove it.
+"""
+
+
+def test_user_rule_folder_adds_a_rule(tmp_path: Path) -> None:
+    _write_rule(tmp_path / "r", "ACME001-no-modify-all.yaml", GOOD)
+    (tmp_path / "p.permissionset-meta.xml").write_text(
+        "<PermissionSet><userPermissions><enabled>true</enabled><name>ModifyAllData</name>"
+        "</userPermissions></PermissionSet>"
+    )
+    findings = run_check(
+        tmp_path / "p.permissionset-meta.xml", rule_dirs=(tmp_path / "r",)
+    ).findings
+    assert [(f.rule, f.line, f.message) for f in findings] == [
+        ("ACME001", 1, "P grants Modify All Data")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (GOOD + "colour: red\n", 12, "unknown key 'colour'"),
+        (
+            GOOD.replace("severity: warning", "severity: fatal"),
+            4,
+            "severity: 'fatal' is not one of",
+        ),
+        (
+            GOOD.replace("scope: file\n", "scope: file\nscope: persona\n"),
+            6,
+            "duplicate key 'scope'",
+        ),
+        (GOOD.replace("{label}", "{labl}"), 8, "unknown placeholder {labl}"),
+        (GOOD.replace("{name: ModifyAllData", "{nmae: ModifyAllData"), 7, "unknown key 'nmae'"),
+        (GOOD + "  - [\n", 12, "invalid YAML"),
+        (GOOD + "security_severity: 5\n", 12, "security_severity needs the tag 'security'"),
+    ],
+)
+def test_bad_rule_file_is_file_line_message(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    _write_rule(tmp_path, "ACME001-no-modify-all.yaml", text)
+    with pytest.raises(UsageError) as info:
+        load_rules((tmp_path,))
+    assert info.value.line == line
+    assert message in info.value.message
+    assert str(info.value).startswith(f"{tmp_path / 'ACME001-no-modify-all.yaml'}:{line}: ")
+
+
+def test_duplicate_rule_id_across_folders(tmp_path: Path) -> None:
+    _write_rule(tmp_path / "a", "ACME001-no-modify-all.yaml", GOOD)
+    _write_rule(
+        tmp_path / "b", "ACME001-other-name.yaml", GOOD.replace("no-modify-all", "other-name")
+    )
+    with pytest.raises(UsageError, match="duplicate rule 'ACME001'") as info:
+        load_rules((tmp_path / "a", tmp_path / "b"))
+    assert info.value.line == 1
+
+
+def test_file_name_must_match_id_and_name(tmp_path: Path) -> None:
+    _write_rule(tmp_path, "whatever.yaml", GOOD)
+    with pytest.raises(UsageError, match=r"file name must be ACME001-no-modify-all\.yaml"):
+        load_rules((tmp_path,))
