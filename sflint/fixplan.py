@@ -150,12 +150,15 @@ def plan(
         profiles = [
             f for f in findings if f.component_type == "Profile" and _fixable(f, ACTIONS["edit"])
         ]
+        why = (
+            "A user has exactly one profile and a permission set cannot take a permission away,"
+            " so cloning a set does not help; run --fix-strategy edit to set it false in the"
+            " profile, or clone the profile in Setup and give it to the integration user."
+        )
         for f in profiles:
             notes.append(
-                f"{f.path}:{f.line}: not cloned: {f.key} comes from profile "
-                f"{f.component_name}. A user has exactly one profile and a permission set "
-                "cannot take a permission away, so cloning a set does not help; run --fix-strategy edit to set it false in the "
-                "profile, or clone the profile in Setup and give it to the integration user."
+                f"{f.path}:{f.line}: not cloned: {f.key} is granted by profile "
+                f"{f.component_name}. {why}"
             )
         edits, fixed, clone_notes = _clone(root, todo, by_key, errors)
         notes.extend(clone_notes)
