@@ -1,0 +1,263 @@
+"""The pre-commit hook: its manifest, and the hook end to end through ``pre-commit try-repo``.
+
+The end-to-end tests run ``pre-commit try-repo <this checkout> sflint`` in a temporary git
+repository holding the example project. try-repo clones this checkout (with the uncommitted
+changes of tracked files, as a shadow commit) and pip-installs sflint and its dependencies
+into a throwaway environment, so they need PyPI and take ~15 s each; deselect them with
+``-m "not slow"``. ``.pre-commit-hooks.yaml`` must be committed (or staged) for try-repo to
+see it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from pre_commit.clientlib import load_manifest
+
+from sflint.project import (
+    CONFIG_FILE,
+    FORCEIGNORE,
+    PROJECT_FILE,
+    SUFFIXES,
+    USER_PERMISSION_SUFFIX,
+    classify,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = ROOT / ".pre-commit-hooks.yaml"
+EXAMPLE = ROOT / "testdata" / "projects" / "commission-app"
+
+GROUP = "force-app/main/default/permissionsetgroups/Integration_Base.permissionsetgroup-meta.xml"
+MEMBER = "integrations/main/default/permissionsets/Sales_Data_Access.permissionset-meta.xml"
+# A member of the same group with no findings of its own or through it.
+CLEAN = "force-app/main/default/permissionsets/Reporting_Sync.permissionset-meta.xml"
+
+PRE_COMMIT = (sys.executable, "-m", "pre_commit")
+FINDING_LINE = re.compile(r"^(?P<path>\S.*?):(?P<line>\d+): (?P<rule>SFL\d{3}) \[", re.MULTILINE)
+
+# --- the manifest -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hook() -> dict[str, Any]:
+    hooks = load_manifest(str(MANIFEST))  # raises InvalidManifestError if pre-commit rejects it
+    assert [h["id"] for h in hooks] == ["sflint"]
+    found: dict[str, Any] = hooks[0]
+    return found
+
+
+def test_manifest_runs_sflint_serially_on_the_console(hook: dict[str, Any]) -> None:
+    assert hook["language"] == "python"
+    assert hook["entry"].split()[:2] == ["sflint", "check"]
+    assert hook["pass_filenames"] is True
+    # Each batch loads the whole project: parallel batches would only repeat that work.
+    assert hook["require_serial"] is True
+    # Parallel or split batches would overwrite one another's report file.
+    command = [hook["entry"], *hook["args"]]
+    for option in ("--sarif-file", "--output", "-o", "--format", "--fix"):
+        assert not any(option in part.split() for part in command), option
+
+
+def _hook_matches(hook: dict[str, Any], path: str) -> bool:
+    """pre-commit's own selection: ``re.search`` of ``files`` and not ``exclude``."""
+    included = re.search(hook["files"], path) is not None
+    excluded = re.search(hook["exclude"], path) is not None
+    return included and not excluded
+
+
+SETTINGS = (PROJECT_FILE, CONFIG_FILE, FORCEIGNORE)
+
+
+@pytest.mark.parametrize(
+    "suffix", [s for s, _ in SUFFIXES] + [USER_PERMISSION_SUFFIX], ids=lambda s: s.lstrip(".")
+)
+@pytest.mark.parametrize("folder", ["", "force-app/main/default/permissionsets/", "a b/%3A/"])
+def test_manifest_selects_every_suffix_sflint_reads(
+    hook: dict[str, Any], suffix: str, folder: str
+) -> None:
+    assert _hook_matches(hook, f"{folder}Custom%3A Sales{suffix}")
+
+
+@pytest.mark.parametrize("name", SETTINGS)
+@pytest.mark.parametrize("folder", ["", "app/", "projects/one/"])
+def test_manifest_selects_project_settings(hook: dict[str, Any], name: str, folder: str) -> None:
+    assert _hook_matches(hook, folder + name)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".profile",  # a shell profile, not a Salesforce one
+        "home/.profile",
+        "X.permissionset-meta.xml.orig",
+        "permissionsets/X/X.objectSettings-meta.xml",
+        "classes/Foo.cls-meta.xml",
+        "package.json",
+        "old-sfdx-project.json",
+        "x.sflint.yml",
+        ".sflint.yaml.bak",
+        "README.md",
+    ],
+)
+def test_manifest_skips_other_files(hook: dict[str, Any], path: str) -> None:
+    assert not _hook_matches(hook, path)
+
+
+def test_manifest_agrees_with_sflint_on_the_example_project(hook: dict[str, Any]) -> None:
+    for file in sorted(EXAMPLE.rglob("*")):
+        if file.is_file():
+            rel = file.relative_to(EXAMPLE).as_posix()
+            reads = classify(file) is not None or file.name in SETTINGS
+            assert _hook_matches(hook, rel) == reads, rel
+
+
+# --- end to end through pre-commit try-repo -------------------------------------------------
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "sflint tests",
+    "GIT_AUTHOR_EMAIL": "tests@sflint.invalid",
+    "GIT_COMMITTER_NAME": "sflint tests",
+    "GIT_COMMITTER_EMAIL": "tests@sflint.invalid",
+}
+
+
+def _index_reachable() -> bool:
+    index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple")
+    parts = urlsplit(index)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "pypi.org", port), timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def sflint_repo() -> Path:
+    """This checkout, if pre-commit can try it: a git work tree with the manifest tracked."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    tracked = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", MANIFEST.name],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
+    if tracked.returncode != 0:
+        pytest.skip(f"{ROOT} is not a git checkout with {MANIFEST.name} committed or staged")
+    if not _index_reachable():
+        pytest.skip("the package index is unreachable: try-repo pip-installs sflint")
+    return ROOT
+
+
+@pytest.fixture(scope="module")
+def precommit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    env = dict(os.environ, **GIT_IDENTITY)
+    # try-repo always builds its hook environment in a throwaway store; PRE_COMMIT_HOME keeps
+    # anything else pre-commit writes (its log) out of the user's cache.
+    env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
+    env["NO_COLOR"] = "1"
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+def _git(repo: Path, env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false", *args],
+        cwd=repo,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def project_repo(tmp_path: Path, precommit_env: dict[str, str]) -> Iterator[Path]:
+    """A git repository whose root is a copy of the example project, all committed."""
+    repo = tmp_path / "commission-app"
+    shutil.copytree(EXAMPLE, repo)
+    _git(repo, precommit_env, "init", "--quiet", "--initial-branch=main")
+    _git(repo, precommit_env, "add", "--all")
+    _git(repo, precommit_env, "commit", "--quiet", "--no-verify", "-m", "example project")
+    yield repo
+
+
+def _try_repo(
+    sflint_repo: Path, project: Path, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*PRE_COMMIT, "try-repo", str(sflint_repo), "sflint", "--color=never", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def _findings(output: str) -> set[tuple[str, str]]:
+    return {(m["path"], m["rule"]) for m in FINDING_LINE.finditer(output)}
+
+
+def _edit_label(file: Path, text: str) -> None:
+    content = file.read_text(encoding="utf-8")
+    changed = re.sub(r"<label>[^<]*</label>", f"<label>{text}</label>", content)
+    assert changed != content, f"{file} has no <label> to edit"
+    file.write_text(changed, encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_try_repo_all_files_fails_with_sfl001(
+    sflint_repo: Path, project_repo: Path, precommit_env: dict[str, str]
+) -> None:
+    result = _try_repo(sflint_repo, project_repo, precommit_env, "--all-files")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "- hook id: sflint" in output
+    assert "- exit code: 1" in output
+    findings = _findings(output)
+    assert (MEMBER, "SFL001") in findings, output
+    assert (
+        "force-app/main/default/permissionsets/Commission_App_API.permissionset-meta.xml",
+        "SFL001",
+    ) in findings, output
+
+
+@pytest.mark.slow
+def test_try_repo_clean_change_passes(
+    sflint_repo: Path, project_repo: Path, precommit_env: dict[str, str]
+) -> None:
+    _edit_label(project_repo / CLEAN, "Reporting Sync (read only)")
+    _git(project_repo, precommit_env, "add", CLEAN)
+    result = _try_repo(sflint_repo, project_repo, precommit_env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert re.search(r"^sflint .*\.+Passed$", output, re.MULTILINE), output
+    assert _findings(output) == set(), output
+
+
+@pytest.mark.slow
+def test_try_repo_group_change_reports_member_set_finding(
+    sflint_repo: Path, project_repo: Path, precommit_env: dict[str, str]
+) -> None:
+    """Only the group is staged; the TwoFactorApi it pulls in lives in a member set's file."""
+    _edit_label(project_repo / GROUP, "Integration Base (shared)")
+    _git(project_repo, precommit_env, "add", GROUP)
+    result = _try_repo(sflint_repo, project_repo, precommit_env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    # Only the finding whose provenance passes through the group: not the set's own SFL005,
+    # not the persona's other set, not the profile's misspelling.
+    assert _findings(output) == {(MEMBER, "SFL001")}, output
+    assert "through permission set group Integration_Base" in output, output

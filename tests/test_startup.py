@@ -1,0 +1,77 @@
+"""Start-up: ``sflint --version`` and ``--help`` import click and nothing heavy.
+
+A pre-commit hook runs on every commit, so the parts of sflint that only answer questions
+about itself must not pay for the XML, YAML, schema and SARIF libraries. Each case runs in a
+fresh interpreter (``python -m sflint``, as the console script would) and lists the modules
+it imported.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sflint
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("lxml", "yaml", "jsonschema", "sarif_om", "pathspec")
+
+# Runs sflint's __main__ and writes the imported module names to argv[1].
+PROBE = """
+import json, runpy, sys
+report, sys.argv = sys.argv[1], ["sflint", *sys.argv[2:]]
+try:
+    runpy.run_module("sflint", run_name="__main__", alter_sys=True)
+    code = 0
+except SystemExit as exc:
+    code = exc.code
+with open(report, "w", encoding="utf-8") as f:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+"""
+
+
+def _probe(tmp_path: Path, *argv: str) -> tuple[int, str, set[str]]:
+    report = tmp_path / "modules.json"
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, str(report), *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert report.is_file(), result.stderr
+    data = json.loads(report.read_text(encoding="utf-8"))
+    return data["code"], result.stdout, set(data["modules"])
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in HEAVY)
+
+
+def test_version_is_light(tmp_path: Path) -> None:
+    code, out, modules = _probe(tmp_path, "--version")
+    assert code == 0
+    assert out.strip() == f"sflint {sflint.__version__}"
+    assert _heavy(modules) == []
+    assert "sflint.app" not in modules
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["check", "--help"]], ids=" ".join)
+def test_help_is_light(tmp_path: Path, argv: list[str]) -> None:
+    code, out, modules = _probe(tmp_path, *argv)
+    assert code == 0
+    assert "Usage:" in out
+    assert _heavy(modules) == []
+
+
+def test_probe_sees_heavy_imports(tmp_path: Path) -> None:
+    """The probe itself works: a real check does load lxml and YAML."""
+    example = ROOT / "testdata" / "projects" / "commission-app"
+    code, _, modules = _probe(tmp_path, "check", str(example), "--fail-on", "never")
+    assert code == 0
+    assert {"lxml", "yaml"} <= {m.split(".")[0] for m in modules}
