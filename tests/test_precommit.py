@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from pre_commit.clientlib import load_manifest
+from pre_commit.clientlib import load_manifest  # type: ignore[import-untyped]
 
 from sflint.project import (
     CONFIG_FILE,
