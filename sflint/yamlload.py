@@ -58,8 +58,13 @@ def _convert(
     return loader.construct_object(node, deep=True)
 
 
+# libyaml's safe loader when PyYAML was built with it: same safety, about 10x faster to
+# compose (a pre-commit run loads every rule file).
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, path: str) -> Document:
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         lines: dict[JsonPath, int] = {}
