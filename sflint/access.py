@@ -65,14 +65,6 @@ class Access:
     components: tuple[Component, ...]  # every component the persona's access is built from
     unresolved: tuple[Reference, ...]
 
-    def holding(self, permission: str) -> tuple[EffectiveGrant, ...]:
-        """Unmuted enabled grants of ``permission``."""
-        return tuple(
-            g
-            for g in self.grants
-            if g.grant.enabled and g.muted_by is None and g.grant.name == permission
-        )
-
 
 @dataclass(frozen=True)
 class Index:

@@ -108,8 +108,3 @@ def evaluate(
                 f = _finding(rule, subject, hit, persona)
                 findings.setdefault((f.rule, f.path, f.line, f.key, f.persona or ""), f)
     return sorted(findings.values(), key=lambda f: f.sort_key)
-
-
-def accesses(components: tuple[Component, ...], personas: tuple[Persona, ...]) -> list[Access]:
-    index = Index.build(components)
-    return [resolve(p, index) for p in personas]
