@@ -178,6 +178,13 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
         color=options.color,
         sarif_category=options.sarif_category,
     )
+    if options.format == "sarif" or options.sarif_file is not None:
+        from dataclasses import replace
+
+        from sflint.fixplan import proposed_fixes
+
+        fixes = proposed_fixes(checked.findings, checked.components, checked.project.root)
+        report = replace(report, proposed_fixes=fixes)
     fmt = "full" if options.show_fixes and options.format == "console" else options.format
     if not (options.quiet and fmt in ("console", "full") and not checked.findings):
         _write(render(fmt, report), options.output, out)

@@ -20,6 +20,7 @@ from sflint.fix import (
     plan_disable,
 )
 from sflint.model import Component, ComponentType, Finding
+from sflint.output.edits import ProposedFix, byte_edit
 
 ACTIONS = {"edit": "disable-permission", "clone": "clone-without-permission"}
 
@@ -165,3 +166,27 @@ def plan(
     else:
         edits, fixed = _disable(root, todo, errors)
     return Plan(tuple(edits), tuple(fixed), tuple(notes), tuple(errors))
+
+
+def proposed_fixes(
+    findings: tuple[Finding, ...], components: tuple[Component, ...], root: Path
+) -> dict[str, tuple[ProposedFix, ...]]:
+    """Option 1 of each fixable finding as byte edits, for outputs that carry machine fixes
+    (SARIF ``fixes``). A fix that deletes a whole file (a decomposed beta grant file) has no
+    replacement form in SARIF and is left out."""
+    out: dict[str, tuple[ProposedFix, ...]] = {}
+    for f in findings:
+        option = next((o for o in f.fixes if o.action == ACTIONS["edit"]), None)
+        if option is None:
+            continue
+        edits = []
+        for edit in plan((f,), components, root, "edit").edits:
+            if edit.before is None or edit.after is None:
+                continue
+            rel = edit.path.relative_to(root).as_posix()
+            change = byte_edit(rel, edit.before, edit.after)
+            if change is not None:
+                edits.append(change)
+        if edits:
+            out[f.fingerprint] = (ProposedFix(option.title, tuple(edits)),)
+    return out

@@ -204,3 +204,32 @@ def test_no_color_and_missing_path(
     assert "\x1b[" not in out
     code, _, err = run(capsys, "check", "no/such/dir")
     assert (code, err) == (2, "sflint: error: no/such/dir: no such file or folder\n")
+
+
+def test_sarif_fixes_equal_what_fix_writes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    sarif = tmp_path / "out.sarif"
+    run(capsys, "check", str(project), "--format", "sarif", "--output", str(sarif))
+    assert_valid_sarif(sarif)
+    patched: dict[str, bytes] = {}
+    for result in json.loads(sarif.read_text())["runs"][0]["results"]:
+        for fix in result.get("fixes", []):
+            for change in fix["artifactChanges"]:
+                rel = change["artifactLocation"]["uri"]
+                data = patched.get(rel, (project / rel).read_bytes())
+                for rep in sorted(
+                    change["replacements"], key=lambda r: -r["deletedRegion"]["byteOffset"]
+                ):
+                    start = rep["deletedRegion"]["byteOffset"]
+                    end = start + rep["deletedRegion"]["byteLength"]
+                    data = data[:start] + rep["insertedContent"]["text"].encode() + data[end:]
+                patched[rel] = data
+    assert sorted(patched) == [
+        "force-app/main/default/permissionsets/Commission_App_API.permissionset-meta.xml",
+        "integrations/main/default/permissionsets/Sales_Data_Access.permissionset-meta.xml",
+    ]
+    run(capsys, "check", str(project), "--fix")
+    assert {rel: (project / rel).read_bytes() for rel in patched} == patched

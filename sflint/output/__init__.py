@@ -7,11 +7,13 @@ Formats are looked up in a table of module names and imported only when chosen, 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sflint.model import Finding
+    from sflint.output.edits import ProposedFix
     from sflint.rules.model import Rule
 
 FORMATS: dict[str, str] = {
@@ -38,6 +40,8 @@ class Report:
     show_fixes: bool = False
     color: bool = False
     sarif_category: str | None = None
+    # Machine fixes by finding fingerprint, for formats that can carry them (SARIF).
+    proposed_fixes: Mapping[str, tuple[ProposedFix, ...]] = field(default_factory=dict)
 
 
 def render(fmt: str, report: Report) -> str:

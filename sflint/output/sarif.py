@@ -22,11 +22,14 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import sarif_om as om
+
+from sflint.output.edits import ByteEdit, ProposedFix, byte_edit
+
+__all__ = ["ByteEdit", "FixProvider", "ProposedFix", "build_log", "byte_edit", "render"]
 
 if TYPE_CHECKING:
     from sflint.model import Finding
@@ -53,53 +56,8 @@ _ALWAYS_WRITE = frozenset({"level"})
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
 
 
-@dataclass(frozen=True)
-class ByteEdit:
-    """Replace ``length`` bytes at ``offset`` of ``path`` (project-relative) with ``text``.
-
-    Offsets count bytes of the original file, as SARIF's ``deletedRegion.byteOffset`` does
-    (§3.30.11): a fix is computed on bytes so that everything else stays byte-identical.
-    ``text`` given as bytes is written as text when it is UTF-8 and as base64 ``binary``
-    otherwise (§3.3.3).
-    """
-
-    path: str
-    offset: int
-    length: int
-    text: str | bytes = ""
-
-
-def byte_edit(path: str, before: bytes, after: bytes) -> ByteEdit | None:
-    """The one replacement that turns ``before`` into ``after`` (common prefix and suffix
-    kept), for the fix engine's whole-file edits; ``None`` when nothing changed. The bounds
-    are moved off UTF-8 continuation bytes so that the inserted text is whole characters.
-    """
-    if before == after:
-        return None
-    limit = min(len(before), len(after))
-    start = 0
-    while start < limit and before[start] == after[start]:
-        start += 1
-    while 0 < start < len(before) and 0x80 <= before[start] <= 0xBF:
-        start -= 1
-    tail = 0
-    while tail < limit - start and before[len(before) - 1 - tail] == after[len(after) - 1 - tail]:
-        tail += 1
-    while tail > 0 and 0x80 <= before[len(before) - tail] <= 0xBF:
-        tail -= 1
-    return ByteEdit(path, start, len(before) - tail - start, after[start : len(after) - tail])
-
-
-@dataclass(frozen=True)
-class ProposedFix:
-    """One machine fix of a finding: a description and the edits that make it."""
-
-    description: str
-    edits: tuple[ByteEdit, ...]
-
-
-# The fix engine (issue 4) passes one of these to ``render``/``build_log``: given a finding,
-# the machine fixes it can apply (usually one per FixOption with an ``action``).
+# Given a finding, the machine fixes it can apply (usually one per FixOption with an
+# ``action``). Without one, ``report.proposed_fixes`` (computed by the check) is used.
 FixProvider = Callable[["Finding"], Sequence[ProposedFix]]
 
 
@@ -120,7 +78,11 @@ def build_log(report: Report, fixes: FixProvider | None = None) -> dict[str, Any
         rules=[descriptor for _, descriptor in rules],
     )
     results = [
-        _result(finding, index[finding.rule], fixes(finding) if fixes else ())
+        _result(
+            finding,
+            index[finding.rule],
+            fixes(finding) if fixes else report.proposed_fixes.get(finding.fingerprint, ()),
+        )
         for finding in sorted(report.findings, key=lambda f: f.sort_key)
     ]
     run = om.Run(
