@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sflint import __version__
 from sflint.errors import UsageError
 from sflint.model import Component, Finding, Severity
 from sflint.project import CONFIG_FILE, FORCEIGNORE, PROJECT_FILE, Project
 from sflint.rules.model import Rule
+
+if TYPE_CHECKING:
+    from sflint.output.edits import ProposedFix
 
 FAIL_ON = ("error", "warning", "note", "never")
 
@@ -91,9 +95,6 @@ def check(options: Options) -> Checked:
     from sflint.rules.loader import builtin_rules_dir, load_rules
 
     paths = options.paths or (Path.cwd(),)
-    for p in paths:
-        if not p.exists():
-            raise UsageError(f"{p}: no such file or folder")
     root = find_root(paths[0].resolve())
     config = load_config(root, options.config)
     folders = (builtin_rules_dir(), *config.rule_paths, *options.rule_dirs)
@@ -129,7 +130,43 @@ def _write(text: str, dest: Path | None, out: TextIO) -> None:
         dest.write_text(text, encoding="utf-8")
 
 
-def _fix(checked: Checked, options: Options, out: TextIO, err: TextIO) -> int:
+def _groups(paths: tuple[Path, ...]) -> list[tuple[Path, tuple[Path, ...]]]:
+    """Paths by the project that holds them. pre-commit passes files of every project in a
+    repository in one batch; each project is checked with its own config and personas."""
+    from sflint.project import find_root
+
+    for p in paths:
+        if not p.exists():
+            raise UsageError(f"{p}: no such file or folder")
+    if not paths:
+        return [(find_root(Path.cwd()), ())]
+    by_root: dict[Path, list[Path]] = {}
+    for p in paths:
+        by_root.setdefault(find_root(p.resolve()), []).append(p)
+    return [(root, tuple(group)) for root, group in sorted(by_root.items())]
+
+
+def _prefix(root: Path, base: Path) -> str:
+    """How a project's paths are shown: relative to its own root when it is the only one
+    checked, else prefixed with the project's folder relative to the common base."""
+    rel = os.path.relpath(root, base)
+    return "" if rel == "." else Path(rel).as_posix() + "/"
+
+
+def _rebase(findings: tuple[Finding, ...], prefix: str) -> tuple[Finding, ...]:
+    if not prefix:
+        return findings
+    return tuple(
+        replace(
+            f,
+            path=prefix + f.path,
+            related_paths=tuple(prefix + p for p in f.related_paths),
+        )
+        for f in findings
+    )
+
+
+def _fix(checked: Checked, options: Options, base: Path, out: TextIO, err: TextIO) -> int:
     """Plan the fixes; with --diff print them (exit 1 when there is a change), with --fix
     write them atomically and report what changed."""
     from sflint.fix import apply_edits, unified_diff
@@ -140,7 +177,7 @@ def _fix(checked: Checked, options: Options, out: TextIO, err: TextIO) -> int:
     for line in (*todo.errors, *todo.notes):
         err.write(f"{line}\n")
     if options.diff:
-        out.write(unified_diff(todo.edits, root))
+        out.write(unified_diff(todo.edits, base))
         return 1 if todo.edits else 0
     result = apply_edits(todo.edits, root)
     for refusal in result.refused:
@@ -157,37 +194,67 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
 
     out = out or sys.stdout
     err = err or sys.stderr
+    findings: list[Finding] = []
+    fixes: dict[str, tuple[ProposedFix, ...]] = {}
+    files = components = forceignored = 0
+    rules: tuple[Rule, ...] = ()
+    fail_on = "error"
+    diff_status = 0
     try:
-        checked = check(options)
-        if options.diff or options.fix:
-            fixed = _fix(checked, options, out, err)
-            if options.diff:
-                return fixed
-            checked = check(options)  # what remains after the edits
+        groups = _groups(options.paths)
+        roots = [root for root, _ in groups]
+        base = Path(os.path.commonpath(roots)) if len(roots) > 1 else roots[0]
+        for root, paths in groups:
+            opts = replace(options, paths=paths)
+            checked = check(opts)
+            if options.diff or options.fix:
+                diff_status = max(diff_status, _fix(checked, opts, base, out, err))
+                if options.diff:
+                    continue
+                checked = check(opts)  # what remains after the edits
+            prefix = _prefix(root, base)
+            findings.extend(_rebase(checked.findings, prefix))
+            files += len(checked.project.files)
+            components += len(checked.components)
+            forceignored += len(checked.project.forceignored)
+            rules = rules or checked.rules
+            fail_on = checked.fail_on
+            if options.format == "sarif" or options.sarif_file is not None:
+                fixes.update(_sarif_fixes(checked, prefix))
     except UsageError as exc:
         err.write(f"sflint: error: {exc}\n")
         return 2
+    if options.diff:
+        return diff_status
+    ordered = tuple(sorted(findings, key=lambda f: f.sort_key))
     report = Report(
-        findings=checked.findings,
-        rules=checked.rules,
+        findings=ordered,
+        rules=rules,
         version=__version__,
-        files=len(checked.project.files),
-        components=len(checked.components),
-        forceignored=len(checked.project.forceignored),
+        files=files,
+        components=components,
+        forceignored=forceignored,
         show_fixes=options.show_fixes,
         color=options.color,
         sarif_category=options.sarif_category,
+        proposed_fixes=fixes,
     )
-    if options.format == "sarif" or options.sarif_file is not None:
-        from dataclasses import replace
-
-        from sflint.fixplan import proposed_fixes
-
-        fixes = proposed_fixes(checked.findings, checked.components, checked.project.root)
-        report = replace(report, proposed_fixes=fixes)
     fmt = "full" if options.show_fixes and options.format == "console" else options.format
-    if not (options.quiet and fmt in ("console", "full") and not checked.findings):
+    if not (options.quiet and fmt in ("console", "full") and not ordered):
         _write(render(fmt, report), options.output, out)
     if options.sarif_file is not None:
         options.sarif_file.write_text(render("sarif", report), encoding="utf-8")
-    return exit_code(checked.findings, checked.fail_on)
+    return exit_code(ordered, fail_on)
+
+
+def _sarif_fixes(checked: Checked, prefix: str) -> dict[str, tuple[ProposedFix, ...]]:
+    from sflint.fixplan import proposed_fixes
+
+    found = proposed_fixes(checked.findings, checked.components, checked.project.root)
+    return {
+        key: tuple(
+            replace(fix, edits=tuple(replace(e, path=prefix + e.path) for e in fix.edits))
+            for fix in value
+        )
+        for key, value in found.items()
+    }

@@ -233,3 +233,23 @@ def test_sarif_fixes_equal_what_fix_writes(
     ]
     run(capsys, "check", str(project), "--fix")
     assert {rel: (project / rel).read_bytes() for rel in patched} == patched
+
+
+def test_files_of_two_projects_in_one_batch(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("a", "b"):
+        shutil.copytree(EXAMPLE, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    sales = "integrations/main/default/permissionsets/Sales_Data_Access.permissionset-meta.xml"
+    group = (
+        "force-app/main/default/permissionsetgroups/Integration_Base.permissionsetgroup-meta.xml"
+    )
+    code, out, err = run(capsys, "check", f"a/{group}", f"b/{sales}", "--format", "json")
+    assert (code, err) == (1, "")
+    found = [(f["rule"], f["path"], f["line"]) for f in json.loads(out)["findings"]]
+    assert found == [
+        ("SFL001", f"a/{sales}", 8),
+        ("SFL001", f"b/{sales}", 8),
+        ("SFL005", f"b/{sales}", 8),
+    ]
