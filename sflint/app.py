@@ -39,6 +39,8 @@ class Options:
     fix: bool = False
     diff: bool = False
     fix_strategy: str = "edit"
+    # Validated config and rule files by content hash; None: no cache (see cli.cache_dir).
+    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,10 @@ def check(options: Options) -> Checked:
 
     paths = options.paths or (Path.cwd(),)
     root = find_root(paths[0].resolve())
-    config = load_config(root, options.config)
+    config = load_config(root, options.config, options.cache_dir)
     folders = (builtin_rules_dir(), *config.rule_paths, *options.rule_dirs)
     rules = _pick(
-        load_rules(folders, root),
+        load_rules(folders, root, options.cache_dir),
         options.select or config.select,
         (*config.ignore, *options.ignore),
     )

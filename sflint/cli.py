@@ -39,6 +39,14 @@ def _use_color(flag: bool | None) -> bool:
     return sys.stdout.isatty()
 
 
+def cache_dir() -> Path:
+    """``$SFLINT_CACHE_DIR``, else ``$XDG_CACHE_HOME/sflint``, else ``~/.cache/sflint``."""
+    if os.environ.get("SFLINT_CACHE_DIR"):
+        return Path(os.environ["SFLINT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sflint"
+
+
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="sflint", message="%(prog)s %(version)s")
 def cli() -> None:
@@ -110,6 +118,7 @@ def cli() -> None:
     show_default=True,
     help="edit: uncheck in the existing set; clone: write a new set without the permission.",
 )
+@click.option("--no-cache", is_flag=True, help="Do not read or write sflint's cache.")
 def check(paths: tuple[Path, ...], fmt: str, **kw: Any) -> None:
     """Lint the project containing PATHS (default: the current folder)."""
     from sflint.app import Options, run
@@ -135,6 +144,7 @@ def check(paths: tuple[Path, ...], fmt: str, **kw: Any) -> None:
         fix=kw["fix"],
         diff=kw["diff"],
         fix_strategy=kw["fix_strategy"],
+        cache_dir=None if kw["no_cache"] else cache_dir(),
     )
     raise SystemExit(run(options))
 

@@ -71,9 +71,9 @@ class Config:
     path: str | None = None
 
 
-def load_config(root: Path, file: Path | None = None) -> Config:
+def load_config(root: Path, file: Path | None = None, cache: Path | None = None) -> Config:
     """Read ``.sflint.yml`` at the project root (or ``file``); absent means defaults."""
-    from sflint.yamlload import load_yaml, validate  # lazy: YAML only when a config exists
+    from sflint.yamlload import load_checked  # lazy: YAML only when a config exists
 
     file = file or root / ".sflint.yml"
     if not file.is_file():
@@ -82,9 +82,8 @@ def load_config(root: Path, file: Path | None = None) -> Config:
         display = file.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         display = str(file)
-    doc = load_yaml(file, display)
+    doc = load_checked(file, display, SCHEMA, cache)
     data = doc.data if doc.data is not None else {}
-    validate(doc, SCHEMA) if data else None
     personas = []
     kinds = (
         ("profile", "Profile"),

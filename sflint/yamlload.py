@@ -6,14 +6,18 @@ safe loader only, and every later error (schema, unknown key) can point at its l
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from sflint.errors import UsageError
+
+if TYPE_CHECKING:
+    import yaml
 
 JsonPath = tuple[str | int, ...]
 
@@ -38,6 +42,8 @@ class Document:
 def _convert(
     node: yaml.Node, loader: yaml.SafeLoader, doc: str, where: JsonPath, lines: dict[JsonPath, int]
 ) -> Any:
+    import yaml
+
     lines[where] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -58,13 +64,12 @@ def _convert(
     return loader.construct_object(node, deep=True)
 
 
-# libyaml's safe loader when PyYAML was built with it: same safety, about 10x faster to
-# compose (a pre-commit run loads every rule file).
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def parse_yaml(text: str, path: str) -> Document:
-    loader = _Loader(text)
+    import yaml  # lazy: a cache hit never parses YAML
+
+    # libyaml's safe loader when PyYAML was built with it: the same safety, about ten times
+    # faster to compose.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         lines: dict[JsonPath, int] = {}
@@ -80,16 +85,10 @@ def parse_yaml(text: str, path: str) -> Document:
     return Document(data, path, lines)
 
 
-def load_yaml(file: Path, display: str) -> Document:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read: {exc}", display) from None
-    return parse_yaml(text, display)
-
-
 def validate(doc: Document, schema: dict[str, Any]) -> None:
     """Validate against a JSON schema; the first error (by position) becomes a UsageError."""
+    import jsonschema  # lazy: about 50 ms of imports that a cache hit never needs
+
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(doc.data), key=lambda e: doc.line(tuple(e.absolute_path)))
     if not errors:
@@ -106,3 +105,57 @@ def validate(doc: Document, schema: dict[str, Any]) -> None:
     elif where:
         message = f"{'.'.join(str(p) for p in where)}: {message}"
     raise doc.error(where, message)
+
+
+def _cache_key(data: bytes, schema: dict[str, Any]) -> str:
+    from sflint import __version__
+
+    digest = hashlib.sha256()
+    for part in (__version__.encode(), json.dumps(schema, sort_keys=True).encode(), data):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def load_checked(
+    file: Path, display: str, schema: dict[str, Any], cache: Path | None = None
+) -> Document:
+    """Load and validate a YAML file, through a content-addressed cache when one is given.
+
+    The key covers the file's bytes, the schema and sflint's version, so an entry can never
+    be stale; only documents that passed validation are stored. A hit skips YAML parsing and
+    jsonschema entirely, which is most of a one-file pre-commit run's start-up.
+    """
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read: {exc.strerror}", display) from None
+    entry = cache / f"{_cache_key(raw, schema)}.json" if cache is not None else None
+    if entry is not None and entry.is_file():
+        try:
+            stored = json.loads(entry.read_text(encoding="utf-8"))
+            lines = {tuple(where): line for where, line in stored["lines"]}
+            return Document(stored["data"], display, lines)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged entry is rebuilt below
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"not UTF-8: {exc.reason} at byte {exc.start}", display) from None
+    doc = parse_yaml(text, display)
+    if doc.data is not None:
+        validate(doc, schema)
+    if entry is not None:
+        _store(entry, {"data": doc.data, "lines": [[list(k), v] for k, v in doc.lines.items()]})
+    return doc
+
+
+def _store(entry: Path, value: object) -> None:
+    """Write a cache entry atomically; a cache that cannot be written is simply not used."""
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(value, out)
+        Path(tmp).replace(entry)
+    except OSError:
+        return

@@ -132,3 +132,20 @@ def test_file_name_must_match_id_and_name(tmp_path: Path) -> None:
     _write_rule(tmp_path, "whatever.yaml", GOOD)
     with pytest.raises(UsageError, match=r"file name must be ACME001-no-modify-all\.yaml"):
         load_rules((tmp_path,))
+
+
+def test_validated_documents_are_cached_by_content(tmp_path: Path) -> None:
+    from sflint.rules.schema import SCHEMA
+    from sflint.yamlload import load_checked
+
+    rule = _write_rule(tmp_path / "r", "ACME001-no-modify-all.yaml", GOOD)
+    cache = tmp_path / "cache"
+    first = load_checked(rule, "r.yaml", SCHEMA, cache)
+    (entry,) = cache.iterdir()
+    assert load_checked(rule, "r.yaml", SCHEMA, cache) == first
+    entry.write_text("{damaged")
+    assert load_checked(rule, "r.yaml", SCHEMA, cache) == first
+    rule.write_text(GOOD + "colour: red\n")
+    with pytest.raises(UsageError, match="unknown key 'colour'"):
+        load_checked(rule, "r.yaml", SCHEMA, cache)
+    assert list(cache.iterdir()) == [entry]  # an invalid document is never stored

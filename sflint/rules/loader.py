@@ -11,7 +11,7 @@ from sflint.model import Severity
 from sflint.rules import matchers as m
 from sflint.rules.model import Docs, Example, FixTemplate, Note, Rule
 from sflint.rules.schema import SCHEMA
-from sflint.yamlload import Document, JsonPath, load_yaml, validate
+from sflint.yamlload import Document, JsonPath, load_checked
 
 # Values a message, note or fix step may use (see docs/writing-rules in the README).
 PLACEHOLDERS = frozenset(
@@ -82,7 +82,7 @@ def _check_template(doc: Document, where: JsonPath, text: str) -> str:
 
 
 def parse_rule(doc: Document) -> Rule:
-    validate(doc, SCHEMA)
+    """Build a rule from a document that already passed the schema."""
     d = doc.data
     stem = Path(doc.path).name.removesuffix(".yaml").removesuffix(".yml")
     if stem != f"{d['id']}-{d['name']}":
@@ -142,7 +142,9 @@ def parse_rule(doc: Document) -> Rule:
     )
 
 
-def load_rules(folders: tuple[Path, ...], display_root: Path | None = None) -> tuple[Rule, ...]:
+def load_rules(
+    folders: tuple[Path, ...], display_root: Path | None = None, cache: Path | None = None
+) -> tuple[Rule, ...]:
     """Every ``*.yaml`` rule in ``folders``, sorted by id; ids and names must be unique."""
     rules: list[Rule] = []
     where: dict[str, Rule] = {}
@@ -151,7 +153,7 @@ def load_rules(folders: tuple[Path, ...], display_root: Path | None = None) -> t
             raise UsageError(f"rule folder not found: {folder}")
         for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
             shown = _display(file, display_root)
-            doc = load_yaml(file, shown)
+            doc = load_checked(file, shown, SCHEMA, cache)
             if not isinstance(doc.data, dict):
                 raise UsageError("a rule file must be a mapping", shown, 1)
             rule = parse_rule(doc)
