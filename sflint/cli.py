@@ -188,6 +188,22 @@ def access(persona: str | None, root: Path) -> None:
     raise SystemExit(show_access(root, persona))
 
 
+@cli.command("init")
+@click.option(
+    "--path",
+    "root",
+    type=click.Path(path_type=Path, exists=True),
+    default=".",
+    help="The project (default: the current folder).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing .sflint.yml.")
+def init_cmd(root: Path, force: bool) -> None:
+    """Write a starter .sflint.yml listing the integration users sflint detects."""
+    from sflint.commands import init
+
+    raise SystemExit(init(root, force))
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="sflint", standalone_mode=False)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sflint.errors import UsageError
 from sflint.rules.model import Rule
+
+if TYPE_CHECKING:
+    from sflint.access import Persona
 
 
 def _rules(rule_dirs: tuple[Path, ...]) -> tuple[Rule, ...]:
@@ -124,4 +128,77 @@ def show_access(
         out.write(
             "No personas: declare them in .sflint.yml (see README) or add integration signals.\n"
         )
+    return 0
+
+
+def _yaml_str(value: str) -> str:
+    # A JSON string is a valid YAML double-quoted scalar: safe for any component name.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def starter_config(candidates: tuple[Persona, ...]) -> str:
+    """The text of a starter ``.sflint.yml``: one persona per detected integration signal."""
+    lines = [
+        "# sflint settings for this project (see sflint's README, `.sflint.yml` reference).",
+        "#",
+        "# Which user holds which permission set is org data that a repository cannot show:",
+        "# declare each integration user here, with the profile, permission sets and permission",
+        "# set groups assigned to it in Setup (Users > the user > Permission Set Assignments).",
+    ]
+    if not candidates:
+        lines += [
+            "# No integration signal was found in the metadata. An example:",
+            "#",
+            "# personas:",
+            "#   - name: Commission app connection",
+            "#     kind: integration",
+            "#     profile: Minimum Access - API Only Integrations",
+            "#     permission_sets: [Commission_App_API]",
+            "#     permission_set_groups: [Integration_Base]",
+            "personas: []",
+        ]
+        return "\n".join(lines) + "\n"
+    lines += [
+        "# The personas below were detected from signals in the metadata; check each one",
+        "# against the org and add what the user is assigned besides.",
+        "personas:",
+    ]
+    keys = {
+        "Profile": "profile",
+        "PermissionSet": "permission_sets",
+        "PermissionSetGroup": "permission_set_groups",
+    }
+    for p in candidates:
+        lines += [
+            f"  - name: {_yaml_str(p.name)}",
+            f"    # detected: {p.signal}",
+            "    kind: integration",
+        ]
+        for ref in p.references:
+            key = keys[ref.type]
+            value = _yaml_str(ref.name)
+            lines.append(f"    {key}: {value}" if key == "profile" else f"    {key}: [{value}]")
+    return "\n".join(lines) + "\n"
+
+
+def init(root: Path, force: bool, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    from sflint.access import detect
+    from sflint.config import load_config
+    from sflint.metadata.loader import build_components, read_file
+    from sflint.project import CONFIG_FILE, find_root, load_project
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    top = find_root(root.resolve())
+    target = top / CONFIG_FILE
+    if target.exists() and not force:
+        err.write(f"sflint: error: {target} exists; --force overwrites it\n")
+        return 2
+    project = load_project(top)
+    candidates = detect(build_components((f, read_file(f)) for f in project.files))
+    target.write_text(starter_config(candidates), encoding="utf-8")
+    load_config(top)  # what init writes must load
+    out.write(f"Wrote {target} with {len(candidates)} detected integration persona(s).\n")
+    for p in candidates:
+        out.write(f"  {p.name}: {p.signal}\n")
     return 0

@@ -253,3 +253,26 @@ def test_files_of_two_projects_in_one_batch(
         ("SFL001", f"b/{sales}", 8),
         ("SFL005", f"b/{sales}", 8),
     ]
+
+
+def test_init_writes_detected_personas(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, snapshot: SnapshotAssertion
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    (project / ".sflint.yml").unlink()
+    code, out, _ = run(capsys, "init", "--path", str(project))
+    assert code == 0
+    assert out.splitlines()[1:] == [
+        "  permission set Commission_App_API: its license is SalesforceAPIIntegrationPsl (Salesforce API Integration)",
+        "  profile Minimum Access - API Only Integrations: its user license is Salesforce Integration",
+    ]
+    assert (project / ".sflint.yml").read_text() == snapshot
+    code, _, err = run(capsys, "init", "--path", str(project))
+    assert code == 2 and "exists; --force overwrites it" in err
+    # The written personas are used as declared ones: the profile's persona now has no
+    # TwoFactorApi, the set's persona has it.
+    code, out, _ = run(capsys, "check", str(project), "--select", "SFL001", "--format", "json")
+    assert [(f["persona"], f["line"]) for f in json.loads(out)["findings"]] == [
+        ("permission set Commission_App_API", 24)
+    ]
