@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from sflint import __version__
+from sflint.config import Config
 from sflint.errors import UsageError
 from sflint.model import Component, Finding, Severity
 from sflint.project import CONFIG_FILE, FORCEIGNORE, PROJECT_FILE, Project
@@ -52,6 +53,7 @@ class Checked:
     rules: tuple[Rule, ...]
     findings: tuple[Finding, ...]
     fail_on: str
+    config: Config
 
 
 def _pick(
@@ -115,7 +117,7 @@ def check(options: Options) -> Checked:
     if targets is not None:
         findings = [f for f in findings if _in_targets(f, targets)]
     fail_on = options.fail_on or config.fail_on or "error"
-    return Checked(project, components, rules, tuple(findings), fail_on)
+    return Checked(project, components, rules, tuple(findings), fail_on, config)
 
 
 def exit_code(findings: tuple[Finding, ...], fail_on: str) -> int:
@@ -175,7 +177,7 @@ def _fix(checked: Checked, options: Options, base: Path, out: TextIO, err: TextI
     from sflint.fixplan import plan
 
     root = checked.project.root
-    todo = plan(checked.findings, checked.components, root, options.fix_strategy)
+    todo = plan(checked.findings, checked.components, root, options.fix_strategy, checked.config)
     for line in (*todo.errors, *todo.notes):
         err.write(f"{line}\n")
     if options.diff:

@@ -5,10 +5,12 @@ The byte-level work lives in ``sflint.fix``; this module decides which files to 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from sflint.config import Config
 from sflint.fix import (
     FileEdit,
     FixError,
@@ -31,6 +33,13 @@ class Plan:
     fixed: tuple[Finding, ...]
     notes: tuple[str, ...]  # what the user must know or do next
     errors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Clone:
+    component: Component
+    new_name: str
+    findings: tuple[Finding, ...]
 
 
 def _fixable(f: Finding, action: str) -> bool:
@@ -71,10 +80,11 @@ def _clone(
     findings: list[Finding],
     components: dict[tuple[str, str], Component],
     errors: list[str],
-) -> tuple[list[FileEdit], list[Finding], list[str]]:
+) -> tuple[list[FileEdit], list[Finding], list[str], list[_Clone]]:
     edits: list[FileEdit] = []
     fixed: list[Finding] = []
     notes: list[str] = []
+    clones: list[_Clone] = []
     existing = {name for (ctype, name) in components if ctype == ComponentType.PERMISSION_SET.value}
     by_component: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in findings:
@@ -129,18 +139,86 @@ def _clone(
             continue
         edits.extend(new)
         fixed.extend(group)
+        clones.append(_Clone(component, new_name, tuple(group)))
         personas = sorted({f.persona for f in group if f.persona})
         notes.append(
             f"Created permission set {new_name} (label {label!r}), a copy of {component.name} "
-            f"without {', '.join(permissions)}. Next: assign {new_name} to the integration user "
-            f"({', '.join(personas)}), remove its assignment of {component.name}, and replace "
-            f"{component.name} with {new_name} in the persona's permission_sets in .sflint.yml."
+            f"without {', '.join(permissions)}. Next: in the org, give the integration user "
+            f"({', '.join(personas)}) {new_name} wherever it now gets {component.name} (its "
+            "assignments, or the permission set group that includes it), and deploy."
         )
-    return edits, fixed, notes
+    return edits, fixed, notes, clones
+
+
+def _renames(
+    config: Config | None, components: dict[tuple[str, str], Component], clones: list[_Clone]
+) -> list[tuple[str, int, str, str, str]]:
+    """Where the project names each cloned set for the persona: the persona's entry in
+    ``.sflint.yml`` and the group that pulls the set in. Each is (path, line, old, new, who)."""
+    groups = {
+        path: c
+        for c in components.values()
+        if c.type is ComponentType.PERMISSION_SET_GROUP
+        for path in c.files
+    }
+    out: list[tuple[str, int, str, str, str]] = []
+    for clone in clones:
+        old = clone.component
+        for f in clone.findings:
+            for path in f.related_paths:
+                group = groups.get(path)
+                for m in group.members if group else ():
+                    if m.name == old.name and m.location.path == path:
+                        who = f"permission set group {group.name if group else ''}"
+                        out.append((path, m.location.line, old.name, clone.new_name, who))
+        for persona in config.personas if config is not None else ():
+            for ref in persona.references:
+                if ref.type == "PermissionSet" and ref.name in (old.name, old.label):
+                    where = ref.location
+                    out.append(
+                        (
+                            where.path,
+                            where.line,
+                            ref.name,
+                            clone.new_name,
+                            f"persona {persona.name!r}",
+                        )
+                    )
+    return list(dict.fromkeys(out))
+
+
+def _rename_edits(
+    root: Path, renames: list[tuple[str, int, str, str, str]]
+) -> tuple[list[FileEdit], list[str]]:
+    """Replace a name on its line, only where it stands alone exactly once on that line."""
+    edits: list[FileEdit] = []
+    notes: list[str] = []
+    for path in sorted({r[0] for r in renames}):
+        file = root / path
+        try:
+            before = file.read_bytes()
+        except OSError:
+            continue
+        lines = before.splitlines(keepends=True)
+        for _, line, old, new, who in (r for r in renames if r[0] == path):
+            pattern = re.compile(rb"(?<![\w-])" + re.escape(old.encode()) + rb"(?![\w-])")
+            if not 0 < line <= len(lines) or len(pattern.findall(lines[line - 1])) != 1:
+                notes.append(f"{path}:{line}: replace {old} with {new} by hand ({who}).")
+                continue
+            lines[line - 1] = pattern.sub(new.encode(), lines[line - 1])
+            notes.append(f"{path}:{line}: {who} now names {new} instead of {old}.")
+        after = b"".join(lines)
+        if after != before:
+            edits.append(FileEdit(file, before, after))
+    return edits, notes
 
 
 def plan(
-    findings: tuple[Finding, ...], components: tuple[Component, ...], root: Path, strategy: str
+    findings: tuple[Finding, ...],
+    components: tuple[Component, ...],
+    root: Path,
+    strategy: str,
+    config: Config | None = None,
 ) -> Plan:
     errors: list[str] = []
     notes: list[str] = []
@@ -161,8 +239,11 @@ def plan(
                 f"{f.path}:{f.line}: not cloned: {f.key} is granted by profile "
                 f"{f.component_name}. {why}"
             )
-        edits, fixed, clone_notes = _clone(root, todo, by_key, errors)
+        edits, fixed, clone_notes, clones = _clone(root, todo, by_key, errors)
         notes.extend(clone_notes)
+        rename_edits, rename_notes = _rename_edits(root, _renames(config, by_key, clones))
+        edits.extend(rename_edits)
+        notes.extend(rename_notes)
     else:
         edits, fixed = _disable(root, todo, errors)
     return Plan(tuple(edits), tuple(fixed), tuple(notes), tuple(errors))

@@ -276,3 +276,63 @@ def test_init_writes_detected_personas(
     assert [(f["persona"], f["line"]) for f in json.loads(out)["findings"]] == [
         ("permission set Commission_App_API", 24)
     ]
+
+
+def test_clone_strategy_rewires_persona_and_group(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    before = {
+        p.relative_to(project).as_posix(): p.read_bytes() for p in project.rglob("*") if p.is_file()
+    }
+    code, _, err = run(
+        capsys, "check", str(project), "--select", "SFL001", "--fix", "--fix-strategy", "clone"
+    )
+    assert code == 0
+    after = {
+        p.relative_to(project).as_posix(): p.read_bytes() for p in project.rglob("*") if p.is_file()
+    }
+    ps = "force-app/main/default/permissionsets"
+    group = (
+        "force-app/main/default/permissionsetgroups/Integration_Base.permissionsetgroup-meta.xml"
+    )
+    assert sorted(set(after) - set(before)) == [
+        f"{ps}/Commission_App_API_No_API_MFA.permissionset-meta.xml",
+        "integrations/main/default/permissionsets/Sales_Data_Access_No_API_MFA.permissionset-meta.xml",
+    ]
+    assert sorted(k for k in before if before[k] != after[k]) == [".sflint.yml", group]
+    assert b"permission_sets: [Commission_App_API_No_API_MFA]" in after[".sflint.yml"]
+    assert b"<permissionSets>Sales_Data_Access_No_API_MFA</permissionSets>" in after[group]
+    assert (
+        ".sflint.yml:6: persona 'Commission app connection' now names Commission_App_API_No_API_MFA"
+        in err
+    )
+    # The originals are untouched, the clones lack the permission, and a second run is a no-op.
+    assert (
+        b"TwoFactorApi" not in after[f"{ps}/Commission_App_API_No_API_MFA.permissionset-meta.xml"]
+    )
+    assert (
+        run(
+            capsys, "check", str(project), "--select", "SFL001", "--fix", "--fix-strategy", "clone"
+        )[0]
+        == 0
+    )
+    assert {
+        p.relative_to(project).as_posix(): p.read_bytes() for p in project.rglob("*") if p.is_file()
+    } == after
+
+
+def test_clone_strategy_explains_profiles(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(CASES / "mdapi-format", project)
+    code, _, err = run(
+        capsys, "check", str(project), "--select", "SFL001", "--fix", "--fix-strategy", "clone"
+    )
+    assert code == 1
+    assert (
+        "src/profiles/Integration%20API.profile:14: not cloned: TwoFactorApi is granted by profile Integration API. A user has exactly one profile"
+        in err
+    )
