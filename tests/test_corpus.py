@@ -10,7 +10,9 @@ from sflint.metadata.loader import read_file
 from sflint.project import MetadataFile, classify
 from tests.conftest import CORPUS, run_check
 
-PROJECTS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_dir() else []
+# Without the corpus the one placeholder case is skipped by the ``corpus`` fixture, with its
+# reason, instead of pytest's bare "empty parameter set".
+PROJECTS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_dir() else ["-"]
 
 
 def test_every_corpus_file_parses(corpus: Path) -> None:
