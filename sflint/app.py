@@ -199,11 +199,10 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
     out = out or sys.stdout
     err = err or sys.stderr
     findings: list[Finding] = []
-    fixes: dict[str, tuple[ProposedFix, ...]] = {}
+    fixes: dict[tuple[str, str], tuple[ProposedFix, ...]] = {}
     files = components = forceignored = 0
-    rules: tuple[Rule, ...] = ()
-    fail_on = "error"
-    diff_status = 0
+    rules: dict[str, Rule] = {}
+    status = diff_status = 0
     try:
         groups = _groups(options.paths)
         roots = [root for root, _ in groups]
@@ -221,8 +220,9 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
             files += len(checked.project.files)
             components += len(checked.components)
             forceignored += len(checked.project.forceignored)
-            rules = rules or checked.rules
-            fail_on = checked.fail_on
+            rules.update((r.id, r) for r in checked.rules)
+            # Each project's own fail_on decides for its findings.
+            status = max(status, exit_code(checked.findings, checked.fail_on))
             if options.format == "sarif" or options.sarif_file is not None:
                 fixes.update(_sarif_fixes(checked, prefix))
     except UsageError as exc:
@@ -233,7 +233,7 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
     ordered = tuple(sorted(findings, key=lambda f: f.sort_key))
     report = Report(
         findings=ordered,
-        rules=rules,
+        rules=tuple(sorted(rules.values(), key=lambda r: r.id)),
         version=__version__,
         files=files,
         components=components,
@@ -248,17 +248,17 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
         _write(render(fmt, report), options.output, out)
     if options.sarif_file is not None:
         options.sarif_file.write_text(render("sarif", report), encoding="utf-8")
-    return exit_code(ordered, fail_on)
+    return status
 
 
-def _sarif_fixes(checked: Checked, prefix: str) -> dict[str, tuple[ProposedFix, ...]]:
+def _sarif_fixes(checked: Checked, prefix: str) -> dict[tuple[str, str], tuple[ProposedFix, ...]]:
     from sflint.fixplan import proposed_fixes
 
     found = proposed_fixes(checked.findings, checked.components, checked.project.root)
     return {
-        key: tuple(
+        (prefix + path, fingerprint): tuple(
             replace(fix, edits=tuple(replace(e, path=prefix + e.path) for e in fix.edits))
             for fix in value
         )
-        for key, value in found.items()
+        for (path, fingerprint), value in found.items()
     }

@@ -251,11 +251,11 @@ def plan(
 
 def proposed_fixes(
     findings: tuple[Finding, ...], components: tuple[Component, ...], root: Path
-) -> dict[str, tuple[ProposedFix, ...]]:
+) -> dict[tuple[str, str], tuple[ProposedFix, ...]]:
     """Option 1 of each fixable finding as byte edits, for outputs that carry machine fixes
     (SARIF ``fixes``). A fix that deletes a whole file (a decomposed beta grant file) has no
     replacement form in SARIF and is left out."""
-    out: dict[str, tuple[ProposedFix, ...]] = {}
+    out: dict[tuple[str, str], tuple[ProposedFix, ...]] = {}
     for f in findings:
         option = next((o for o in f.fixes if o.action == ACTIONS["edit"]), None)
         if option is None:
@@ -269,5 +269,5 @@ def proposed_fixes(
             if change is not None:
                 edits.append(change)
         if edits:
-            out[f.fingerprint] = (ProposedFix(option.title, tuple(edits)),)
+            out[(f.path, f.fingerprint)] = (ProposedFix(option.title, tuple(edits)),)
     return out

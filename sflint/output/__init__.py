@@ -40,8 +40,8 @@ class Report:
     show_fixes: bool = False
     color: bool = False
     sarif_category: str | None = None
-    # Machine fixes by finding fingerprint, for formats that can carry them (SARIF).
-    proposed_fixes: Mapping[str, tuple[ProposedFix, ...]] = field(default_factory=dict)
+    # Machine fixes by (path, fingerprint) of the finding, for formats that carry them (SARIF).
+    proposed_fixes: Mapping[tuple[str, str], tuple[ProposedFix, ...]] = field(default_factory=dict)
 
 
 def render(fmt: str, report: Report) -> str:

@@ -81,7 +81,9 @@ def build_log(report: Report, fixes: FixProvider | None = None) -> dict[str, Any
         _result(
             finding,
             index[finding.rule],
-            fixes(finding) if fixes else report.proposed_fixes.get(finding.fingerprint, ()),
+            fixes(finding)
+            if fixes
+            else report.proposed_fixes.get((finding.path, finding.fingerprint), ()),
         )
         for finding in sorted(report.findings, key=lambda f: f.sort_key)
     ]
