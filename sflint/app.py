@@ -16,6 +16,7 @@ from sflint.project import CONFIG_FILE, FORCEIGNORE, PROJECT_FILE, Project
 from sflint.rules.model import Rule
 
 if TYPE_CHECKING:
+    from sflint.catalogue import Catalogue
     from sflint.output.edits import ProposedFix
 
 FAIL_ON = ("error", "warning", "note", "never")
@@ -89,7 +90,9 @@ def _targets(options: Options, root: Path) -> tuple[str, ...] | None:
     return tuple(out) or None
 
 
-def check(options: Options) -> Checked:
+def check(options: Options, catalogue: Catalogue | None = None) -> Checked:
+    """Check the project holding ``options.paths`` (one project; see ``run`` for several).
+    ``catalogue`` is the shipped permission catalogue when the caller already loaded it."""
     from sflint.access import personas_for
     from sflint.catalogue import load_catalogue
     from sflint.config import load_config
@@ -110,7 +113,7 @@ def check(options: Options) -> Checked:
     extra = tuple(p for p in options.paths if p.is_file())
     project = load_project(root, use_forceignore=options.use_forceignore, extra=extra)
     components = build_components((f, read_file(f)) for f in project.files)
-    catalogue = load_catalogue().with_extra(config.known_permissions)
+    catalogue = (catalogue or load_catalogue()).with_extra(config.known_permissions)
     personas = personas_for(config, components)
     findings = evaluate(rules, components, personas, catalogue)
     targets = _targets(options, root) if options.paths else None
@@ -204,17 +207,20 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
     rules: dict[str, Rule] = {}
     status = diff_status = 0
     try:
+        from sflint.catalogue import load_catalogue
+
+        catalogue = load_catalogue()  # once for every project of the batch
         groups = _groups(options.paths)
         roots = [root for root, _ in groups]
         base = Path(os.path.commonpath(roots)) if len(roots) > 1 else roots[0]
         for root, paths in groups:
             opts = replace(options, paths=paths)
-            checked = check(opts)
+            checked = check(opts, catalogue)
             if options.diff or options.fix:
                 diff_status = max(diff_status, _fix(checked, opts, base, out, err))
                 if options.diff:
                     continue
-                checked = check(opts)  # what remains after the edits
+                checked = check(opts, catalogue)  # what remains after the edits
             prefix = _prefix(root, base)
             findings.extend(_rebase(checked.findings, prefix))
             files += len(checked.project.files)

@@ -8,7 +8,6 @@ never writes one, and refusing it closes the entity-expansion door entirely.
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -28,6 +27,15 @@ ROOTS = {
 }
 
 _TRUE = "true"
+# Direct children of the root element that carry what the rules need.
+_READ = (
+    "userPermissions",
+    "label",
+    "license",
+    "userLicense",
+    "permissionSets",
+    "mutingPermissionSets",
+)
 
 
 @dataclass(frozen=True)
@@ -61,44 +69,47 @@ class _Lines:
     """
 
     data: bytes
-    _starts: list[int] = field(default_factory=list)
-    _tags: dict[str, list[int]] = field(default_factory=dict)
+    _skip: list[tuple[int, int]] | None = None
+    _lines: dict[str, list[int]] = field(default_factory=dict)
     _seen: dict[str, int] = field(default_factory=dict)
 
-    def _offsets(self, local: str) -> list[int]:
-        if local not in self._tags:
-            skip = (
-                [m.span() for m in _NOT_MARKUP.finditer(self.data)]
-                if b"<!" in self.data or b"<?" in self.data
-                else []
-            )
+    def _not_markup(self) -> list[tuple[int, int]]:
+        if self._skip is None:
+            has_any = b"<!" in self.data or b"<?" in self.data
+            self._skip = [m.span() for m in _NOT_MARKUP.finditer(self.data)] if has_any else []
+        return self._skip
+
+    def _start_lines(self, local: str) -> list[int]:
+        """Start line of every ``<local`` tag, in document order."""
+        if local not in self._lines:
+            skip = self._not_markup()
             pattern = re.compile(
                 rb"<(?:[A-Za-z_][\w.-]*:)?" + re.escape(local.encode()) + rb"[\s/>]"
             )
-            offsets = []
-            i = 0
+            lines: list[int] = []
+            line, prev, i = 1, 0, 0
             for m in pattern.finditer(self.data):
                 pos = m.start()
                 while i < len(skip) and skip[i][1] <= pos:
                     i += 1
                 if i < len(skip) and skip[i][0] <= pos:
                     continue
-                offsets.append(pos)
-            self._tags[local] = offsets
-        return self._tags[local]
+                # Counting newlines between consecutive tags keeps this one pass in C.
+                line += self.data.count(b"\n", prev, pos)
+                prev = pos
+                lines.append(line)
+            self._lines[local] = lines
+        return self._lines[local]
 
     def start(self, el: etree._Element, local: str) -> int:
         """Line of the next element named ``local``; call in document order."""
         n = self._seen.get(local, 0)
         self._seen[local] = n + 1
-        offsets = self._offsets(local)
-        if n >= len(offsets):
-            reported = el.sourceline
-            return reported if isinstance(reported, int) else 1
-        if not self._starts:
-            self._starts = [0] + [m.end() for m in re.finditer(b"\n", self.data)]
-        line: int = bisect.bisect_right(self._starts, offsets[n])
-        return line
+        lines = self._start_lines(local)
+        if n < len(lines):
+            return lines[n]
+        reported = el.sourceline
+        return reported if isinstance(reported, int) else 1
 
 
 def _parser() -> etree.XMLParser:
@@ -188,7 +199,11 @@ def parse_bytes(data: bytes, path: str, expected: str) -> ParsedFile:
     grants: list[Grant] = []
     members: list[Member] = []
     muting: list[Member] = []
-    for child in root:
+    # Only the children sflint reads: lxml filters by tag in C, which matters for profiles
+    # with tens of thousands of field permissions.
+    ns = etree.QName(root).namespace
+    tags = [f"{{{ns}}}{t}" if ns else t for t in _READ]
+    for child in root.iterchildren(*tags):
         name = _local(child.tag)
         if name == "userPermissions":
             grant = _grant(child, path, lines, name)
