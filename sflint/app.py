@@ -55,6 +55,7 @@ class Checked:
     findings: tuple[Finding, ...]
     fail_on: str
     config: Config
+    suppressed: tuple[Finding, ...] = ()
 
 
 def _pick(
@@ -119,8 +120,11 @@ def check(options: Options, catalogue: Catalogue | None = None) -> Checked:
     targets = _targets(options, root) if options.paths else None
     if targets is not None:
         findings = [f for f in findings if _in_targets(f, targets)]
+    marks = [s for c in components for s in c.suppressions]
+    suppressed = tuple(f for f in findings if any(s.covers(f) for s in marks))
+    kept = tuple(f for f in findings if f not in suppressed)
     fail_on = options.fail_on or config.fail_on or "error"
-    return Checked(project, components, rules, tuple(findings), fail_on, config)
+    return Checked(project, components, rules, kept, fail_on, config, suppressed)
 
 
 def exit_code(findings: tuple[Finding, ...], fail_on: str) -> int:
@@ -202,6 +206,7 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
     out = out or sys.stdout
     err = err or sys.stderr
     findings: list[Finding] = []
+    suppressed: list[Finding] = []
     fixes: dict[tuple[str, str], tuple[ProposedFix, ...]] = {}
     files = components = forceignored = 0
     rules: dict[str, Rule] = {}
@@ -223,6 +228,7 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
                 checked = check(opts, catalogue)  # what remains after the edits
             prefix = _prefix(root, base)
             findings.extend(_rebase(checked.findings, prefix))
+            suppressed.extend(_rebase(checked.suppressed, prefix))
             files += len(checked.project.files)
             components += len(checked.components)
             forceignored += len(checked.project.forceignored)
@@ -248,6 +254,7 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
         color=options.color,
         sarif_category=options.sarif_category,
         proposed_fixes=fixes,
+        suppressed=tuple(sorted(suppressed, key=lambda f: f.sort_key)),
     )
     fmt = "full" if options.show_fixes and options.format == "console" else options.format
     if not (options.quiet and fmt in ("console", "full") and not ordered):

@@ -65,6 +65,23 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """``<!-- sflint: ignore SFL002 -->`` (the element that follows) or ``ignore-file``
+    (the whole file); ``location`` is the line of the element it applies to."""
+
+    rules: tuple[str, ...]  # ids or names; empty means every rule
+    location: Location
+    whole_file: bool = False
+
+    def covers(self, finding: Finding) -> bool:
+        if finding.path != self.location.path:
+            return False
+        if self.rules and finding.rule not in self.rules and finding.name not in self.rules:
+            return False
+        return self.whole_file or finding.line == self.location.line
+
+
+@dataclass(frozen=True)
 class Component:
     """One permission component, possibly assembled from several files (decomposed sets)."""
 
@@ -78,6 +95,7 @@ class Component:
     members: tuple[Member, ...] = ()
     muting_members: tuple[Member, ...] = ()
     problems: tuple[Problem, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
     # Line of the root element in the main file: where component-level findings point.
     anchor: Location | None = None
 

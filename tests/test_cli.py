@@ -336,3 +336,20 @@ def test_clone_strategy_explains_profiles(
         "src/profiles/Integration%20API.profile:14: not cloned: TwoFactorApi is granted by profile Integration API. A user has exactly one profile"
         in err
     )
+
+
+def test_suppressed_findings_are_listed_but_do_not_fail(capsys: pytest.CaptureFixture[str]) -> None:
+    project = CASES / "suppressed"
+    code, out, _ = run(
+        capsys, "check", str(project), "--format", "json", "--select", "SFL002,SFL005"
+    )
+    assert code == 0
+    doc = json.loads(out)
+    ps = "force-app/main/default/permissionsets"
+    assert [(f["rule"], f["path"], f["line"]) for f in doc["suppressed"]] == [
+        ("SFL002", f"{ps}/Data_Loader.permissionset-meta.xml", 10),
+        ("SFL002", f"{ps}/Legacy.permissionset-meta.xml", 5),
+        ("SFL005", f"{ps}/Legacy.permissionset-meta.xml", 5),
+    ]
+    assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("SFL005", 10)]
+    assert run(capsys, "check", str(project), "--select", "SFL002", "--fail-on", "note")[0] == 0

@@ -52,6 +52,7 @@ def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[
             members=current.members + parsed.members,
             muting_members=current.muting_members + parsed.muting_members,
             problems=current.problems + parsed.problems,
+            suppressions=current.suppressions + parsed.suppressions,
             anchor=current.anchor
             or (Location(file.rel, parsed.root_line) if is_main and not parsed.problems else None),
         )

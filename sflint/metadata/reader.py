@@ -9,11 +9,11 @@ never writes one, and refusing it closes the entity-expansion door entirely.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
-from sflint.model import Grant, Location, Member, Problem
+from sflint.model import Grant, Location, Member, Problem, Suppression
 
 # Root elements by what the file holds (Metadata API Developer Guide, API 67.0; decomposed
 # child files from forcedotcom/source-deploy-retrieve decomposedPermissionSetTransformer).
@@ -51,6 +51,33 @@ class ParsedFile:
     members: tuple[Member, ...] = ()
     muting_members: tuple[Member, ...] = ()
     problems: tuple[Problem, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
+
+
+# <!-- sflint: ignore SFL002 --> or <!-- sflint: ignore-file integration-api-mfa, SFL005 -->
+_SUPPRESS = re.compile(rb"<!--\s*sflint:\s*(ignore-file|ignore)\b([^>]*?)-->")
+
+
+def suppressions(data: bytes, path: str) -> tuple[Suppression, ...]:
+    """Suppression comments, found lexically: the parser drops comments, and a comment
+    decides nothing about what the file grants, only which findings a person has accepted."""
+    if b"sflint:" not in data:
+        return ()
+    out = []
+    for m in _SUPPRESS.finditer(data):
+        rules = tuple(r for r in re.split(r"[\s,]+", m.group(2).decode("utf-8", "replace")) if r)
+        # The comment applies to the element that follows it, past blanks and comments.
+        pos = m.end()
+        while True:
+            while pos < len(data) and data[pos : pos + 1].isspace():
+                pos += 1
+            if not data.startswith(b"<!--", pos):
+                break
+            end = data.find(b"-->", pos)
+            pos = len(data) if end < 0 else end + 3
+        line = data.count(b"\n", 0, pos) + 1
+        out.append(Suppression(rules, Location(path, line), m.group(1) == b"ignore-file"))
+    return tuple(out)
 
 
 # Markup in which "<name" is not a tag: comments, CDATA sections, processing instructions.
@@ -157,6 +184,12 @@ def _grant(el: etree._Element, path: str, lines: _Lines, local: str) -> Grant | 
 
 def parse_bytes(data: bytes, path: str, expected: str) -> ParsedFile:
     """Parse ``data`` (the bytes of ``path``) expected to be of kind ``expected`` (see ROOTS)."""
+    parsed = _parse(data, path, expected)
+    found = suppressions(data, path)
+    return replace(parsed, suppressions=found) if found else parsed
+
+
+def _parse(data: bytes, path: str, expected: str) -> ParsedFile:
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:

@@ -28,6 +28,8 @@ def summary(report: Report) -> str:
         scanned += (
             f"; {report.forceignored} skipped by .forceignore (--no-forceignore includes them)"
         )
+    if report.suppressed:
+        scanned += f"; {_plural(len(report.suppressed), 'finding')} suppressed by sflint: comments"
     if not report.findings:
         return f"No findings ({scanned})."
     counts = [
