@@ -116,7 +116,13 @@ def check(options: Options, catalogue: Catalogue | None = None) -> Checked:
     components = build_components((f, read_file(f)) for f in project.files)
     catalogue = (catalogue or load_catalogue()).with_extra(config.known_permissions)
     personas = personas_for(config, components)
-    findings = evaluate(rules, components, personas, catalogue)
+    # Only xpath rules read files a second time, and only then are the bytes kept.
+    sources = (
+        {f.rel: f.path.read_bytes() for f in project.files}
+        if any(r.reads_files for r in rules)
+        else {}
+    )
+    findings = evaluate(rules, components, personas, catalogue, sources)
     targets = _targets(options, root) if options.paths else None
     if targets is not None:
         findings = [f for f in findings if _in_targets(f, targets)]
@@ -125,6 +131,16 @@ def check(options: Options, catalogue: Catalogue | None = None) -> Checked:
     kept = tuple(f for f in findings if f not in suppressed)
     fail_on = options.fail_on or config.fail_on or "error"
     return Checked(project, components, rules, kept, fail_on, config, suppressed)
+
+
+def _sources(project: Project) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for f in project.files:
+        try:
+            out[f.rel] = f.path.read_bytes()
+        except OSError:
+            continue  # already reported by the reader as invalid-metadata
+    return out
 
 
 def exit_code(findings: tuple[Finding, ...], fail_on: str) -> int:

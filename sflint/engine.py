@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sflint.access import Access, Index, Persona, describe, resolve
 from sflint.catalogue import Catalogue
@@ -84,10 +84,12 @@ def evaluate(
     components: tuple[Component, ...],
     personas: tuple[Persona, ...],
     catalogue: Catalogue,
+    sources: Mapping[str, bytes] | None = None,
 ) -> list[Finding]:
+    """``sources`` (file bytes by path) are needed only by rules with ``xpath`` matchers."""
     index = Index.build(components)
     accesses = [resolve(p, index) for p in personas]
-    ctx = Context(catalogue, index, _members_by_kind(accesses))
+    ctx = Context(catalogue, index, _members_by_kind(accesses), sources or {})
     findings: dict[tuple[str, str, int, str, str], Finding] = {}
     for rule in rules:
         subjects: list[tuple[Subject, Persona | None, Hit]] = []

@@ -149,3 +149,47 @@ def test_validated_documents_are_cached_by_content(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="unknown key 'colour'"):
         load_checked(rule, "r.yaml", SCHEMA, cache)
     assert list(cache.iterdir()) == [entry]  # an invalid document is never stored
+
+
+XPATH_RULE = """id: ACME002
+name: no-view-all-data
+summary: View All Data only through reviewed sets
+severity: warning
+scope: file
+applies_to: [PermissionSet, Profile]
+match:
+  xpath: "/*/userPermissions[name='ViewAllData' and enabled='true']"
+message: "{component} grants {detail}"
+docs:
+  why: Because.
+  how_to_fix: Remove it.
+"""
+
+
+def test_xpath_rule_on_namespace_free_view(tmp_path: Path) -> None:
+    _write_rule(tmp_path / "r", "ACME002-no-view-all-data.yaml", XPATH_RULE)
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "S.permissionset-meta.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+        "    <userPermissions><enabled>false</enabled><name>ViewAllData</name></userPermissions>\n"
+        "    <!-- <userPermissions><enabled>true</enabled><name>ViewAllData</name></userPermissions> -->\n"
+        "    <userPermissions><enabled>true</enabled><name>ViewAllData</name></userPermissions>\n"
+        "</PermissionSet>\n"
+    )
+    findings = run_check(project, rule_dirs=(tmp_path / "r",), select=("ACME002",)).findings
+    assert [(f.rule, f.path, f.line, f.message) for f in findings] == [
+        ("ACME002", "S.permissionset-meta.xml", 5, "S grants ViewAllData")
+    ]
+
+
+def test_invalid_xpath_is_file_line(tmp_path: Path) -> None:
+    _write_rule(
+        tmp_path,
+        "ACME002-no-view-all-data.yaml",
+        XPATH_RULE.replace("enabled='true']", "enabled='true'"),
+    )
+    with pytest.raises(UsageError, match="invalid xpath") as info:
+        load_rules((tmp_path,))
+    assert info.value.line == 8

@@ -60,6 +60,10 @@ def compile_matcher(spec: dict[str, Any]) -> m.Matcher:
         return m.License(frozenset([value] if isinstance(value, str) else value))
     if kind == "in_persona":
         return m.InPersona(value["kind"])
+    if kind == "xpath":
+        from lxml import etree
+
+        return m.XPath(value, etree.XPath(value))
     if kind == "detected":
         return m.Detected(bool(value))
     if kind == "invalid_metadata":
@@ -71,6 +75,24 @@ def compile_matcher(spec: dict[str, Any]) -> m.Matcher:
     if kind == "any":
         return m.Any_(tuple(compile_matcher(v) for v in value))
     return m.Not(compile_matcher(value))
+
+
+def _kinds(spec: Any) -> set[str]:
+    """Every matcher kind used in a (validated) matcher tree."""
+    if isinstance(spec, list):
+        return {k for item in spec for k in _kinds(item)}
+    if isinstance(spec, dict):
+        return {k for key, value in spec.items() for k in ({key} | _kinds(value))}
+    return set()
+
+
+def _compile(doc: Document, spec: dict[str, Any], where: JsonPath) -> m.Matcher:
+    from lxml import etree
+
+    try:
+        return compile_matcher(spec)
+    except etree.XPathSyntaxError as exc:
+        raise doc.error((*where, "xpath"), f"invalid xpath: {exc}") from None
 
 
 def _check_template(doc: Document, where: JsonPath, text: str) -> str:
@@ -96,7 +118,10 @@ def parse_rule(doc: Document) -> Rule:
         raise doc.error(("scope",), "a persona rule needs applies_to (persona kinds)")
     default_types = ["PermissionSet", "Profile", "PermissionSetGroup", "MutingPermissionSet"]
     notes = tuple(
-        Note(compile_matcher(n["when"]), _check_template(doc, ("notes", i, "text"), n["text"]))
+        Note(
+            _compile(doc, n["when"], ("notes", i, "when")),
+            _check_template(doc, ("notes", i, "text"), n["text"]),
+        )
         for i, n in enumerate(d.get("notes", []))
     )
     fixes = tuple(
@@ -130,7 +155,7 @@ def parse_rule(doc: Document) -> Rule:
         precision=d.get("precision", "high"),
         scope=scope,
         applies_to=tuple(d.get("applies_to", default_types)),
-        match=compile_matcher(d["match"]),
+        match=_compile(doc, d["match"], ("match",)),
         message=_check_template(doc, ("message",), d["message"].strip()),
         notes=notes,
         fixes=fixes,
@@ -139,6 +164,7 @@ def parse_rule(doc: Document) -> Rule:
         ),
         examples=examples,
         source=doc.path,
+        reads_files="xpath" in _kinds(d["match"]),
     )
 
 

@@ -7,8 +7,11 @@ points at the subject itself (the component's root element or the persona's conf
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from lxml import etree
 
 from sflint.access import Access, EffectiveGrant, Index, describe
 from sflint.catalogue import Catalogue
@@ -30,6 +33,8 @@ class Context:
     index: Index
     # Persona kind -> keys of every component that makes up a persona of that kind.
     members_by_kind: dict[str, frozenset[tuple[ComponentType, str]]] = field(hash=False)
+    # File bytes by project-relative path, for ``xpath`` matchers only (empty otherwise).
+    sources: Mapping[str, bytes] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,72 @@ class Unresolved:
                 detail = describe(Component(ctype, m.name, ()))
                 hits.append(Hit(m.location, f"{ctype.value}:{m.name}", c, (("detail", detail),)))
         return (bool(hits), tuple(hits))
+
+
+@dataclass(frozen=True)
+class XPath:
+    """The escape hatch for file-scope rules: an XPath 1.0 expression evaluated on each file
+    of the component with namespaces removed, so ``//userPermissions[name='X']`` reads as
+    the file looks. Element results are hits; any other non-empty result matches the file.
+
+    XPath 1.0 in lxml can read nothing but the document (no extension functions or EXSLT
+    namespaces are registered), so an expression from a repository's rule folder is safe to
+    run; the file is parsed with the same safe settings as everywhere else.
+    """
+
+    expression: str
+    compiled: etree.XPath = field(compare=False, hash=False, repr=False)
+
+    def evaluate(self, subject: Subject) -> Result:
+        if isinstance(subject, PersonaSubject):
+            return NO
+        c = subject.component
+        matched = False
+        hits: list[Hit] = []
+        for path in c.files:
+            data = subject.ctx.sources.get(path)
+            if data is None:
+                continue
+            tree = _namespace_free(data)
+            if tree is None:
+                continue
+            result = self.compiled(tree)
+            if isinstance(result, list):
+                for item in result:
+                    if isinstance(item, etree._Element):
+                        name = item.findtext("name") or _tag(item)
+                        line = item.sourceline if isinstance(item.sourceline, int) else 1
+                        hits.append(
+                            Hit(Location(path, line), name.strip(), c, (("detail", name.strip()),))
+                        )
+                    else:
+                        matched = True
+            elif result:
+                matched = True
+        return (matched or bool(hits), tuple(hits))
+
+
+def _tag(el: etree._Element) -> str:
+    return str(el.tag).rpartition("}")[2]
+
+
+def _namespace_free(data: bytes) -> etree._Element | None:
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        root = etree.fromstring(data, parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return None  # invalid-metadata reports it
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag.startswith("{"):
+            el.tag = _tag(el)
+    return root
 
 
 @dataclass(frozen=True)

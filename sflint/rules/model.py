@@ -61,6 +61,8 @@ class Rule:
     docs: Docs
     examples: tuple[Example, ...]
     source: str  # the rule file, for error messages
+    # The rule has an ``xpath`` matcher, which reads the files themselves.
+    reads_files: bool = False
 
     @property
     def is_security(self) -> bool:

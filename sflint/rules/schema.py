@@ -115,6 +115,7 @@ SCHEMA: dict[str, Any] = {
                 },
                 "invalid_metadata": {"const": True},
                 "detected": {"type": "boolean"},
+                "xpath": {"type": "string", "minLength": 1, "maxLength": 2000},
                 "unresolved_reference": {"const": True},
                 "all": {"type": "array", "items": {"$ref": "#/$defs/matcher"}, "minItems": 1},
                 "any": {"type": "array", "items": {"$ref": "#/$defs/matcher"}, "minItems": 1},
