@@ -30,8 +30,13 @@ _TYPE_WORDS = {
 }
 
 
+def type_word(ctype: ComponentType) -> str:
+    """How Setup names the type in a sentence: "permission set", "profile"."""
+    return _TYPE_WORDS[ctype]
+
+
 def describe(component: Component) -> str:
-    return f"{_TYPE_WORDS[component.type]} {component.name}"
+    return f"{type_word(component.type)} {component.name}"
 
 
 @dataclass(frozen=True)

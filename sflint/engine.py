@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 
-from sflint.access import Access, Index, Persona, describe, resolve
+from sflint.access import Access, Index, Persona, resolve, type_word
 from sflint.catalogue import Catalogue
 from sflint.model import Component, ComponentType, Finding, FixOption
 from sflint.rules.matchers import ComponentSubject, Context, Hit, PersonaSubject, Subject
 from sflint.rules.model import FixTemplate, Rule
-
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
-
-
-def fill(template: str, values: dict[str, str]) -> str:
-    """Substitute ``{name}``; unknown names were rejected when the rule was loaded, and a
-    value missing for this hit renders empty. Never str.format on rule text: rule files may
-    come from the repository under review."""
-    return _PLACEHOLDER.sub(lambda mo: values.get(mo.group(1), ""), template)
+from sflint.rules.template import fill
 
 
 def _members_by_kind(accesses: Iterable[Access]) -> dict[str, frozenset[tuple[ComponentType, str]]]:
@@ -48,9 +39,7 @@ def _finding(rule: Rule, subject: Subject, hit: Hit, persona: Persona | None) ->
     values = dict(hit.values)
     if component is not None:
         values.setdefault("component", component.name)
-        values.setdefault(
-            "component_type", describe(component).removesuffix(component.name).strip()
-        )
+        values.setdefault("component_type", type_word(component.type))
         ctype, cname = component.type.value, component.name
     else:
         ctype, cname = "Persona", persona.name if persona else ""

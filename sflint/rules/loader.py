@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from sflint.model import Severity
 from sflint.rules import matchers as m
 from sflint.rules.model import Docs, Example, FixTemplate, Note, Rule
 from sflint.rules.schema import SCHEMA
+from sflint.rules.template import placeholders
 from sflint.yamlload import Document, JsonPath, load_checked
 
 # Values a message, note or fix step may use (see docs/writing-rules in the README).
@@ -31,7 +31,6 @@ PLACEHOLDERS = frozenset(
         "did_you_mean",
     }
 )
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
 
 
 def builtin_rules_dir() -> Path:
@@ -96,7 +95,7 @@ def _compile(doc: Document, spec: dict[str, Any], where: JsonPath) -> m.Matcher:
 
 
 def _check_template(doc: Document, where: JsonPath, text: str) -> str:
-    for name in _PLACEHOLDER.findall(text):
+    for name in placeholders(text):
         if name not in PLACEHOLDERS:
             known = ", ".join(sorted(PLACEHOLDERS))
             raise doc.error(where, f"unknown placeholder {{{name}}}; known: {known}")

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from lxml import etree
 
-from sflint.access import Access, EffectiveGrant, Index, describe
+from sflint.access import Access, EffectiveGrant, Index, type_word
 from sflint.catalogue import Catalogue
 from sflint.model import Component, ComponentType, Grant, Location
 
@@ -199,13 +199,12 @@ class Unresolved:
 
     def evaluate(self, subject: Subject) -> Result:
         if isinstance(subject, PersonaSubject):
-            words = {t.value: describe(Component(t, "", ())).strip() for t in ComponentType}
             hits = [
                 Hit(
                     r.location,
                     f"{r.type}:{r.name}",
                     None,
-                    (("detail", f"{words[r.type]} {r.name}"),),
+                    (("detail", f"{type_word(ComponentType(r.type))} {r.name}"),),
                 )
                 for r in subject.access.unresolved
             ]
@@ -222,7 +221,7 @@ class Unresolved:
             for m in members:
                 if _is_namespaced(m.name) or index.find(ctype, m.name) is not None:
                     continue
-                detail = describe(Component(ctype, m.name, ()))
+                detail = f"{type_word(ctype)} {m.name}"
                 hits.append(Hit(m.location, f"{ctype.value}:{m.name}", c, (("detail", detail),)))
         return (bool(hits), tuple(hits))
 
