@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sflint.metadata.reader import parse_bytes
 from sflint.model import Grant, Location
 
@@ -94,3 +96,24 @@ def test_unexpected_root() -> None:
     assert [(p.message, p.location.line) for p in parsed.problems] == [
         ("unexpected root element <Profile>; expected <PermissionSet>", 3)
     ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "not well-formed XML: "),
+        (b"\x00\x01\x02binary", "not well-formed XML: "),
+        (
+            b"<PermissionSet>" + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</PermissionSet>",
+            "not well-formed XML: ",
+        ),
+        (
+            "\ufeff<?xml version='1.0' encoding='UTF-16'?><PermissionSet/>".encode("utf-16"),
+            "encoding is UTF-16; ",
+        ),
+    ],
+    ids=["empty", "binary", "deeply-nested", "utf-16"],
+)
+def test_hostile_or_foreign_input_is_a_problem_not_a_crash(data: bytes, message: str) -> None:
+    (problem, *_) = parse_bytes(data, "f.xml", "PermissionSet").problems
+    assert problem.message.startswith(message)
