@@ -108,7 +108,7 @@ def test_unexpected_root() -> None:
             "not well-formed XML: ",
         ),
         (
-            "\ufeff<?xml version='1.0' encoding='UTF-16'?><PermissionSet/>".encode("utf-16"),
+            "<?xml version='1.0' encoding='UTF-16'?><PermissionSet/>".encode("utf-16"),
             "encoding is UTF-16; ",
         ),
     ],
