@@ -40,10 +40,24 @@ class Document:
 
 
 def _convert(
-    node: yaml.Node, loader: yaml.SafeLoader, doc: str, where: JsonPath, lines: dict[JsonPath, int]
+    node: yaml.Node,
+    loader: yaml.SafeLoader,
+    doc: str,
+    where: JsonPath,
+    lines: dict[JsonPath, int],
+    seen: set[int],
 ) -> Any:
     import yaml
 
+    # An alias is the anchored node met a second time. Refusing aliases keeps a short file
+    # from expanding into an exponential tree (or a cycle); config and rules never need them.
+    if id(node) in seen:
+        raise UsageError(
+            "YAML anchors and aliases are not supported; write the value out",
+            doc,
+            node.start_mark.line + 1,
+        )
+    seen.add(id(node))
     lines[where] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -55,12 +69,14 @@ def _convert(
                 )
             if key in out:
                 raise UsageError(f"duplicate key {key!r}", doc, key_node.start_mark.line + 1)
-            out[key] = _convert(value_node, loader, doc, (*where, key), lines)
+            out[key] = _convert(value_node, loader, doc, (*where, key), lines, seen)
             # An error about a key reads best at the key's own line, not its value's.
             lines[(*where, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(v, loader, doc, (*where, i), lines) for i, v in enumerate(node.value)]
+        return [
+            _convert(v, loader, doc, (*where, i), lines, seen) for i, v in enumerate(node.value)
+        ]
     return loader.construct_object(node, deep=True)
 
 
@@ -73,13 +89,15 @@ def parse_yaml(text: str, path: str) -> Document:
     try:
         node = loader.get_single_node()
         lines: dict[JsonPath, int] = {}
-        data = None if node is None else _convert(node, loader, path, (), lines)
+        data = None if node is None else _convert(node, loader, path, (), lines, set())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise UsageError(f"invalid YAML: {exc.problem or exc}", path, line) from None
     except yaml.YAMLError as exc:
         raise UsageError(f"invalid YAML: {exc}", path) from None
+    except RecursionError:
+        raise UsageError("invalid YAML: nested too deeply", path) from None
     finally:
         loader.dispose()
     return Document(data, path, lines)

@@ -193,3 +193,39 @@ def test_invalid_xpath_is_file_line(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="invalid xpath") as info:
         load_rules((tmp_path,))
     assert info.value.line == 8
+
+
+@pytest.mark.parametrize(
+    "expression", ["//userPermissions[name=$x]", "foo:bar(1)", "document('x')", "//a["]
+)
+def test_xpath_that_cannot_run_is_rejected_at_load(tmp_path: Path, expression: str) -> None:
+    text = XPATH_RULE.replace(
+        "\"/*/userPermissions[name='ViewAllData' and enabled='true']\"", repr(expression)
+    )
+    _write_rule(tmp_path, "ACME002-no-view-all-data.yaml", text)
+    with pytest.raises(UsageError, match="invalid xpath") as info:
+        load_rules((tmp_path,))
+    assert info.value.line == 8
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("a: &x [1, 2]\nb: *x\n", 1, "YAML anchors and aliases are not supported"),
+        ("a: &x [*x]\n", 1, "YAML anchors and aliases are not supported"),
+        (
+            "".join(
+                f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]\n" for i in range(1, 9)
+            ).replace("*l0", "1"),
+            1,
+            "anchors and aliases",
+        ),
+    ],
+    ids=["alias", "cycle", "laughs"],
+)
+def test_yaml_aliases_are_refused(text: str, line: int, message: str) -> None:
+    from sflint.yamlload import parse_yaml
+
+    with pytest.raises(UsageError, match=message) as info:
+        parse_yaml(text, "x.yml")
+    assert info.value.line == line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,15 @@ def compile_matcher(spec: dict[str, Any]) -> m.Matcher:
     if kind == "xpath":
         from lxml import etree
 
-        return m.XPath(value, etree.XPath(value))
+        # XPath 1.0 string literals cannot contain their own quote, so removing them leaves
+        # only the expression's syntax; a "$" there is a variable, which nothing binds.
+        if "$" in re.sub(r"'[^']*'|\"[^\"]*\"", "", value):
+            raise etree.XPathSyntaxError("variables ($name) are not supported")
+        compiled = etree.XPath(value)
+        # Variables, prefixes and unknown functions compile but fail when run: run it once
+        # on an empty document so that the rule file is rejected now, with its line.
+        compiled(etree.fromstring(b"<PermissionSet/>"))
+        return m.XPath(value, compiled)
     if kind == "detected":
         return m.Detected(bool(value))
     if kind == "invalid_metadata":
@@ -85,13 +94,30 @@ def _kinds(spec: Any) -> set[str]:
     return set()
 
 
+def _xpath_where(spec: Any, where: JsonPath) -> JsonPath:
+    """The path of the first ``xpath`` key in a matcher tree, for the error's line."""
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "xpath":
+                return (*where, key)
+            found = _xpath_where(value, (*where, key))
+            if found != (*where, key):
+                return found
+    if isinstance(spec, list):
+        for i, item in enumerate(spec):
+            found = _xpath_where(item, (*where, i))
+            if found != (*where, i):
+                return found
+    return where
+
+
 def _compile(doc: Document, spec: dict[str, Any], where: JsonPath) -> m.Matcher:
     from lxml import etree
 
     try:
         return compile_matcher(spec)
-    except etree.XPathSyntaxError as exc:
-        raise doc.error((*where, "xpath"), f"invalid xpath: {exc}") from None
+    except etree.XPathError as exc:  # syntax errors and evaluation errors alike
+        raise doc.error(_xpath_where(spec, where), f"invalid xpath: {exc}") from None
 
 
 def _check_template(doc: Document, where: JsonPath, text: str) -> str:

@@ -253,7 +253,10 @@ class XPath:
             tree = _namespace_free(data)
             if tree is None:
                 continue
-            result = self.compiled(tree)
+            try:
+                result = self.compiled(tree)
+            except etree.XPathError:
+                continue  # checked when the rule was loaded; a document-specific failure is no hit
             if isinstance(result, list):
                 for item in result:
                     if isinstance(item, etree._Element):
