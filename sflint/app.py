@@ -117,11 +117,7 @@ def check(options: Options, catalogue: Catalogue | None = None) -> Checked:
     catalogue = (catalogue or load_catalogue()).with_extra(config.known_permissions)
     personas = personas_for(config, components)
     # Only xpath rules read files a second time, and only then are the bytes kept.
-    sources = (
-        {f.rel: f.path.read_bytes() for f in project.files}
-        if any(r.reads_files for r in rules)
-        else {}
-    )
+    sources = _sources(project) if any(r.reads_files for r in rules) else {}
     findings = evaluate(rules, components, personas, catalogue, sources)
     targets = _targets(options, root) if options.paths else None
     if targets is not None:
@@ -153,8 +149,12 @@ def exit_code(findings: tuple[Finding, ...], fail_on: str) -> int:
 def _write(text: str, dest: Path | None, out: TextIO) -> None:
     if dest is None:
         out.write(text)
-    else:
+        return
+    try:
         dest.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        # Exit 2, not 1: CI reads 1 as "findings".
+        raise UsageError(f"cannot write {dest}: {exc.strerror}") from None
 
 
 def _groups(paths: tuple[Path, ...]) -> list[tuple[Path, tuple[Path, ...]]]:
@@ -273,10 +273,14 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
         suppressed=tuple(sorted(suppressed, key=lambda f: f.sort_key)),
     )
     fmt = "full" if options.show_fixes and options.format == "console" else options.format
-    if not (options.quiet and fmt in ("console", "full") and not ordered):
-        _write(render(fmt, report), options.output, out)
-    if options.sarif_file is not None:
-        options.sarif_file.write_text(render("sarif", report), encoding="utf-8")
+    try:
+        if not (options.quiet and fmt in ("console", "full") and not ordered):
+            _write(render(fmt, report), options.output, out)
+        if options.sarif_file is not None:
+            _write(render("sarif", report), options.sarif_file, out)
+    except UsageError as exc:
+        err.write(f"sflint: error: {exc}\n")
+        return 2
     return status
 
 

@@ -10,7 +10,6 @@ from importlib import resources
 @dataclass(frozen=True)
 class Catalogue:
     labels: dict[str, str] = field(hash=False)
-    older_labels: dict[str, tuple[str, ...]] = field(hash=False)
     misspellings: dict[str, str] = field(hash=False)
     privileged: dict[str, int] = field(hash=False)
     # Lower-cased name -> canonical name, to suggest the real spelling of a wrong-case name.
@@ -42,7 +41,7 @@ class Catalogue:
         labels = dict(self.labels)
         for n in names:
             labels.setdefault(n, "")
-        return Catalogue(labels, self.older_labels, self.misspellings, self.privileged, self.folded)
+        return Catalogue(labels, self.misspellings, self.privileged, self.folded)
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -52,12 +51,9 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 def load_catalogue() -> Catalogue:
     labels: dict[str, str] = {}
-    older: dict[str, tuple[str, ...]] = {}
     for row in _rows("user-permissions.tsv"):
         labels[row["name"]] = row["label"]
-        if row["older_labels"]:
-            older[row["name"]] = tuple(row["older_labels"].split("; "))
     misspellings = {r["wrong"]: r["right"] for r in _rows("known-misspellings.tsv")}
     privileged = {r["name"]: int(r["tier"]) for r in _rows("privileged.tsv")}
     folded = {n.lower(): n for n in labels}
-    return Catalogue(labels, older, misspellings, privileged, folded)
+    return Catalogue(labels, misspellings, privileged, folded)

@@ -183,9 +183,10 @@ def starter_config(candidates: tuple[Persona, ...]) -> str:
 
 def init(root: Path, force: bool, out: TextIO | None = None, err: TextIO | None = None) -> int:
     from sflint.access import detect
-    from sflint.config import load_config
+    from sflint.config import SCHEMA
     from sflint.metadata.loader import build_components, read_file
     from sflint.project import CONFIG_FILE, find_root, load_project
+    from sflint.yamlload import parse_yaml, validate
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -194,10 +195,18 @@ def init(root: Path, force: bool, out: TextIO | None = None, err: TextIO | None 
     if target.exists() and not force:
         err.write(f"sflint: error: {target} exists; --force overwrites it\n")
         return 2
-    project = load_project(top)
+    try:
+        project = load_project(top)
+    except UsageError as exc:
+        return _fail(exc, err)
     candidates = detect(build_components((f, read_file(f)) for f in project.files))
-    target.write_text(starter_config(candidates), encoding="utf-8")
-    load_config(top)  # what init writes must load
+    text = starter_config(candidates)
+    # What init writes must load: check it before the file exists.
+    validate(parse_yaml(text, CONFIG_FILE), SCHEMA)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        return _fail(UsageError(f"cannot write {target}: {exc.strerror}"), err)
     out.write(f"Wrote {target} with {len(candidates)} detected integration persona(s).\n")
     for p in candidates:
         out.write(f"  {p.name}: {p.signal}\n")

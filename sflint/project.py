@@ -32,7 +32,6 @@ SUFFIXES: tuple[tuple[str, ComponentType], ...] = (
 )
 # Decomposed permission sets (Salesforce CLI beta): user permissions live in child files.
 USER_PERMISSION_SUFFIX = ".userPermission-meta.xml"
-DECOMPOSE_OPTIONS = ("decomposePermissionSetBeta", "decomposePermissionSetBeta2")
 SKIP_DIRS = frozenset({".git", ".sf", ".sfdx", "node_modules", ".venv", "__pycache__"})
 
 
@@ -49,15 +48,8 @@ class MetadataFile:
 @dataclass(frozen=True)
 class Project:
     root: Path
-    package_dirs: tuple[str, ...]
-    decomposed: bool
     files: tuple[MetadataFile, ...]
     forceignored: tuple[str, ...]
-    has_project_file: bool
-
-    @property
-    def config_path(self) -> Path:
-        return self.root / CONFIG_FILE
 
 
 def classify(path: Path) -> tuple[ComponentType, str, str] | None:
@@ -85,10 +77,16 @@ def find_root(start: Path) -> Path:
     return here
 
 
-def _read_project_file(root: Path) -> tuple[tuple[str, ...], bool]:
+def _package_dirs(root: Path) -> tuple[str, ...]:
+    """``packageDirectories`` paths of sfdx-project.json (none when there is no such file).
+
+    Decomposed permission sets are recognised by their child files' suffix whatever the
+    project's ``sourceBehaviorOptions``/``registryPresets`` say: the files on disk are what a
+    reviewer sees, and a project caught between the two layouts still gets linted.
+    """
     file = root / PROJECT_FILE
     if not file.is_file():
-        return (), False
+        return ()
     try:
         data = json.loads(file.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
@@ -97,13 +95,11 @@ def _read_project_file(root: Path) -> tuple[tuple[str, ...], bool]:
     if not isinstance(data, dict):
         raise UsageError("expected a JSON object", PROJECT_FILE, 1)
     dirs: list[str] = []
-    for entry in data.get("packageDirectories") or []:
+    entries = data.get("packageDirectories")
+    for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("path"), str):
             dirs.append(entry["path"].strip("/\\") or ".")
-    # Salesforce CLI reads both keys: registryPresets (older) and sourceBehaviorOptions.
-    options = [*(data.get("sourceBehaviorOptions") or []), *(data.get("registryPresets") or [])]
-    decomposed = any(o in DECOMPOSE_OPTIONS for o in options if isinstance(o, str))
-    return tuple(dict.fromkeys(dirs)), decomposed
+    return tuple(dict.fromkeys(dirs))
 
 
 def _forceignore(root: Path) -> object | None:
@@ -140,8 +136,9 @@ def load_project(
     sfdx-project.json is missing or names no existing folder, the whole root is scanned.
     ``extra`` are files named on the command line that lie outside the package directories.
     """
-    dirs, decomposed = _read_project_file(root)
-    existing = [d for d in dirs if (root / d).is_dir()]
+    dirs = _package_dirs(root)
+    # A package directory outside the project (``../..``) is not the project's source.
+    existing = [d for d in dirs if (root / d).is_dir() and _rel(root / d, root) is not None]
     scan = [root / d for d in existing] or [root]
     spec = _forceignore(root) if use_forceignore else None
     seen: set[str] = set()
@@ -163,11 +160,4 @@ def load_project(
             continue
         files.append(MetadataFile(path, rel, kind[0], kind[1], kind[2]))
     files.sort(key=lambda f: f.rel)
-    return Project(
-        root,
-        tuple(existing),
-        decomposed,
-        tuple(files),
-        tuple(sorted(ignored)),
-        bool(dirs) or (root / PROJECT_FILE).is_file(),
-    )
+    return Project(root, tuple(files), tuple(sorted(ignored)))

@@ -353,3 +353,42 @@ def test_suppressed_findings_are_listed_but_do_not_fail(capsys: pytest.CaptureFi
     ]
     assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("SFL005", 10)]
     assert run(capsys, "check", str(project), "--select", "SFL002", "--fail-on", "note")[0] == 0
+
+
+def test_unwritable_output_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "check", str(EXAMPLE), "--output", str(tmp_path / "no" / "x.txt"))
+    assert code == 2
+    assert err.startswith(f"sflint: error: cannot write {tmp_path / 'no' / 'x.txt'}: ")
+
+
+def test_bad_project_file_is_exit_2_for_every_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [\n  {"path": }\n]}')
+    for args in (
+        ["check", str(tmp_path)],
+        ["init", "--path", str(tmp_path)],
+        ["access", "--path", str(tmp_path)],
+    ):
+        code, _, err = run(capsys, *args)
+        assert code == 2, args
+        assert err.startswith(
+            "sflint: error: sfdx-project.json:2: cannot read sfdx-project.json"
+        ), err
+    assert not (tmp_path / ".sflint.yml").exists()
+
+
+def test_package_directory_outside_the_project_is_not_scanned(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Stray.permissionset-meta.xml").write_text("<PermissionSet><label>x</PermissionSet>")
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "sfdx-project.json").write_text(
+        '{"packageDirectories": [{"path": "../outside"}, {"path": "force-app"}]}'
+    )
+    (project / "force-app").mkdir()
+    code, out, _ = run(capsys, "check", str(project))
+    assert (code, out) == (0, "No findings (0 files, 0 components).\n")

@@ -63,7 +63,3 @@ class Rule:
     source: str  # the rule file, for error messages
     # The rule has an ``xpath`` matcher, which reads the files themselves.
     reads_files: bool = False
-
-    @property
-    def is_security(self) -> bool:
-        return "security" in self.tags
