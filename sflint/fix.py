@@ -848,6 +848,10 @@ def _apply_one(edit: FileEdit, root: Path, real_root: Path) -> str | None:
     reason = _check_current(target, edit.before)
     if reason is not None:
         return reason
+    if edit.before is not None and not target.stat().st_mode & stat.S_IWUSR:
+        # Replacing by rename needs only a writable folder; a read-only file says "keep out"
+        # (even to root), so honour it as an editor would.
+        return "is read-only"
     if edit.after is None:
         target.unlink()
         _fsync_dir(target.parent)

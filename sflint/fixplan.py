@@ -42,6 +42,25 @@ class _Clone:
     findings: tuple[Finding, ...]
 
 
+def _earlier_clone(
+    component: Component, permissions: list[str], components: dict[tuple[str, str], Component]
+) -> Component | None:
+    """A clone that an earlier ``--fix-strategy clone`` wrote (``<name>_No_API_MFA`` or
+    ``..._N``) and that still lacks the permissions."""
+    base = clone_name(component.name, set())
+    for (ctype, name), other in sorted(components.items()):
+        if ctype != ComponentType.PERMISSION_SET.value or other is component:
+            continue
+        suffix = name[len(base) :]
+        if (
+            name.casefold().startswith(base.casefold())
+            and (not suffix or (suffix[:1] == "_" and suffix[1:].isdigit()))
+            and not any(other.enabled(p) for p in permissions)
+        ):
+            return other
+    return None
+
+
 def _fixable(f: Finding, action: str) -> bool:
     return any(o.action == action for o in f.fixes)
 
@@ -58,20 +77,22 @@ def _disable(
         file = root / path
         try:
             before = file.read_bytes()
-            data = before
-            edit: FileEdit | None = None
+            data: bytes | None = before
+            done: set[str] = set()
             for permission in dict.fromkeys(f.key for f in group):
+                if data is None:
+                    break  # the file is deleted: it was a decomposed grant file
                 edit = plan_disable(file, data, permission, component_type=group[0].component_type)
-                if edit is None or edit.after is None:
-                    break
+                if edit is None:
+                    continue  # nothing enabled to disable for this one; the others still go
                 data = edit.after
-            if edit is not None and edit.after is None:
-                edits.append(FileEdit(file, before, None))
-            elif data != before:
-                edits.append(FileEdit(file, before, data))
-            fixed.extend(group)
+                done.add(permission)
         except (OSError, FixError) as exc:
             errors.append(f"{path}: not fixed: {exc}")
+            continue
+        if data != before:
+            edits.append(FileEdit(file, before, data))
+        fixed.extend(f for f in group if f.key in done)
     return edits, fixed
 
 
@@ -91,12 +112,22 @@ def _clone(
         by_component[(f.component_type, f.component_name)].append(f)
     for key, group in sorted(by_component.items()):
         component = components[key]
+        permissions = list(dict.fromkeys(f.key for f in group))
+        earlier = _earlier_clone(component, permissions, components)
+        if earlier is not None:
+            # A second run must change nothing: point at the clone made before.
+            clones.append(_Clone(component, earlier.name, tuple(group)))
+            notes.append(
+                f"{earlier.name} already is a copy of {component.name} without "
+                f"{', '.join(permissions)}: give it to the integration user in place of "
+                f"{component.name}."
+            )
+            continue
         new_name = clone_name(component.name, existing)
         existing.add(new_name)
         label = clone_label(component.label or component.name)
-        permissions = list(dict.fromkeys(f.key for f in group))
         try:
-            main = root / component.files[0]
+            main = root / (component.anchor.path if component.anchor else component.files[0])
             decomposed = any(p.endswith(".userPermission-meta.xml") for p in component.files)
             if decomposed:
                 folder = main.parent

@@ -392,3 +392,47 @@ def test_package_directory_outside_the_project_is_not_scanned(
     (project / "force-app").mkdir()
     code, out, _ = run(capsys, "check", str(project))
     assert (code, out) == (0, "No findings (0 files, 0 components).\n")
+
+
+def test_fix_leaves_read_only_files_alone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    target = (
+        project / "force-app/main/default/permissionsets/Commission_App_API.permissionset-meta.xml"
+    )
+    before = target.read_bytes()
+    target.chmod(0o444)
+    code, _, err = run(capsys, "check", str(project), "--select", "SFL001", "--fix")
+    assert code == 1
+    assert f"{target}: not written: is read-only" in err
+    assert target.read_bytes() == before
+
+
+def test_fix_goes_on_past_a_permission_with_nothing_to_disable(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "ACME003-no-author-apex.yaml").write_text(
+        "id: ACME003\nname: no-author-apex\nsummary: s\nseverity: error\nscope: file\n"
+        "match:\n  user_permission: {name: AuthorApex}\nmessage: m\n"
+        "fixes:\n  - id: turn-off\n    title: t\n    action: disable-permission\n    steps: [s]\n"
+        "docs: {why: w, how_to_fix: h}\n"
+    )
+    project = tmp_path / "p"
+    (project / "force-app").mkdir(parents=True)
+    ps = project / "force-app" / "Sync.permissionset-meta.xml"
+    ps.write_text(
+        "<PermissionSet>\n    <license>SalesforceAPIIntegrationPsl</license>\n"
+        "    <userPermissions>\n        <enabled>false</enabled>\n        <name>AuthorApex</name>\n    </userPermissions>\n"
+        "    <userPermissions>\n        <enabled>true</enabled>\n        <name>TwoFactorApi</name>\n    </userPermissions>\n"
+        "</PermissionSet>\n"
+    )
+    code, _, err = run(
+        capsys, "check", str(project), "--rules", str(rules), "--select", "ACME003,SFL001", "--fix"
+    )
+    assert "Fixed 1 of 2 findings; 1 files written." in err
+    assert "TwoFactorApi" not in ps.read_text()
+    assert code == 1  # the AuthorApex finding (enabled or not) remains
