@@ -89,7 +89,10 @@ def evaluate(
         if "persona" in rule.scope:
             for a in accesses:
                 if a.persona.kind in rule.applies_to:
-                    anchor = Hit(a.persona.location, a.persona.name, None)
+                    # A finding about the persona as a whole (no API access, say) can be
+                    # caused by a change to any file its access is built from.
+                    related = tuple(p for c in a.components for p in c.files)
+                    anchor = Hit(a.persona.location, a.persona.name, None, (), related)
                     subjects.append((PersonaSubject(a, ctx), a.persona, anchor))
         for subject, persona, anchor in subjects:
             matched, hits = rule.match.evaluate(subject)

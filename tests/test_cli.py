@@ -436,3 +436,28 @@ def test_fix_goes_on_past_a_permission_with_nothing_to_disable(
     assert "Fixed 1 of 2 findings; 1 files written." in err
     assert "TwoFactorApi" not in ps.read_text()
     assert code == 1  # the AuthorApex finding (enabled or not) remains
+
+
+def test_changed_profile_or_muting_set_reports_what_it_causes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    profile = (
+        project
+        / "force-app/main/default/profiles/Minimum Access - API Only Integrations.profile-meta.xml"
+    )
+    profile.write_text(
+        profile.read_text().replace("<name>ApiUserOnly</name>", "<name>ApiOnlyUserX</name>")
+    )
+    muting = (
+        project
+        / "force-app/main/default/mutingpermissionsets/Integration_Base_Muting.mutingpermissionset-meta.xml"
+    )
+    muting.write_text(muting.read_text().replace("ViewAllData", "RunReports"))
+    _, out, _ = run(capsys, "check", str(profile), "--format", "json", "--select", "SFL007")
+    assert [(f["rule"], f["path"], f["line"]) for f in json.loads(out)["findings"]] == [
+        ("SFL007", ".sflint.yml", 3)
+    ]
+    _, out, _ = run(capsys, "check", str(muting), "--format", "json", "--select", "SFL008")
+    assert [(f["rule"], f["line"]) for f in json.loads(out)["findings"]] == [("SFL008", 12)]

@@ -121,7 +121,18 @@ class UserPermission:
 
 
 def _persona_hit(eg: EffectiveGrant, access: Access, values: list[tuple[str, str]]) -> Hit:
-    related = list(eg.group.files) if eg.group else []
+    # The files whose change can make or unmake this finding besides the grant's own: the
+    # group that pulls the set in, that group's muting sets, and the persona's config.
+    related: list[str] = []
+    if eg.group is not None:
+        related += eg.group.files
+        muting = {m.name for m in eg.group.muting_members}
+        related += [
+            path
+            for c in access.components
+            if c.type is ComponentType.MUTING_PERMISSION_SET and c.name in muting
+            for path in c.files
+        ]
     if access.persona.signal is None:
         related.append(access.persona.location.path)
     return Hit(
