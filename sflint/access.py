@@ -68,7 +68,14 @@ class Access:
     persona: Persona
     grants: tuple[EffectiveGrant, ...]
     components: tuple[Component, ...]  # every component the persona's access is built from
-    unresolved: tuple[Reference, ...]
+    unresolved: tuple[Reference, ...]  # named by the persona itself, not in the project
+    # Named by one of its groups, not in the project (managed-package sets among them);
+    # the group's own file reports these.
+    missing_members: tuple[Reference, ...] = ()
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.unresolved or self.missing_members)
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ def resolve(persona: Persona, index: Index) -> Access:
     grants: list[EffectiveGrant] = []
     used: list[Component] = []
     unresolved: list[Reference] = []
+    missing: list[Reference] = []
     for ref in persona.references:
         ctype = ComponentType(ref.type)
         component = index.find(ctype, ref.name)
@@ -114,7 +122,7 @@ def resolve(persona: Persona, index: Index) -> Access:
         for m in component.muting_members:
             muter = index.find(ComponentType.MUTING_PERMISSION_SET, m.name)
             if muter is None:
-                unresolved.append(
+                missing.append(
                     Reference(ComponentType.MUTING_PERMISSION_SET.value, m.name, m.location)
                 )
             else:
@@ -123,7 +131,7 @@ def resolve(persona: Persona, index: Index) -> Access:
         for member in component.members:
             ps = index.find(ComponentType.PERMISSION_SET, member.name)
             if ps is None:
-                unresolved.append(
+                missing.append(
                     Reference(ComponentType.PERMISSION_SET.value, member.name, member.location)
                 )
                 continue
@@ -131,7 +139,9 @@ def resolve(persona: Persona, index: Index) -> Access:
             for eg in _grants_of(ps, component):
                 muter = next((m for m in muting if m.enabled(eg.grant.name)), None)
                 grants.append(EffectiveGrant(eg.grant, ps, component, muter))
-    return Access(persona, tuple(grants), tuple(dict.fromkeys(used)), tuple(unresolved))
+    return Access(
+        persona, tuple(grants), tuple(dict.fromkeys(used)), tuple(unresolved), tuple(missing)
+    )
 
 
 def declared(config: Config) -> tuple[Persona, ...]:

@@ -117,12 +117,12 @@ def show_access(
             muted = f"  [muted by {g.muted_by.name}]" if g.muted_by else ""
             loc = g.grant.location
             out.write(f"  ├─ {g.grant.name}  ← {g.chain}  ({loc.path}:{loc.line}){muted}\n")
-        for r in access.unresolved:
+        for r in (*access.unresolved, *access.missing_members):
             out.write(
                 f"  └─ ? {r.type} {r.name} is not in the project"
                 f" ({r.location.path}:{r.location.line})\n"
             )
-        if not enabled and not access.unresolved:
+        if not enabled and not access.incomplete:
             out.write("  (no enabled user permissions)\n")
     if not personas:
         out.write(

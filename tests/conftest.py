@@ -30,10 +30,10 @@ def run_check(*paths: Path, **options: object) -> Checked:
     return check(Options(paths=paths, **options))  # type: ignore[arg-type]
 
 
-def expected_markers(project: Path) -> set[tuple[str, str, int]]:
+def expected_markers(project: Path) -> list[tuple[str, str, int]]:
     """(rule, path, line) from ``expect: RULE ...`` comments: each marks the next line that
     is not itself a marker (`<!-- expect: SFL001 -->` in XML, `# expect: SFL011` in YAML)."""
-    out: set[tuple[str, str, int]] = set()
+    out: list[tuple[str, str, int]] = []
     for file in sorted(project.rglob("*")):
         if not file.is_file() or file.suffix == ".json":
             continue
@@ -48,8 +48,8 @@ def expected_markers(project: Path) -> set[tuple[str, str, int]]:
             while target < len(lines) and _EXPECT.search(lines[target]):
                 target += 1
             for rule in mo.group(1).split():
-                out.add((rule, rel, target + 1))
-    return out
+                out.append((rule, rel, target + 1))
+    return sorted(out)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -76,6 +76,8 @@ def compile_matcher(spec: dict[str, Any]) -> m.Matcher:
         return m.Detected(bool(value))
     if kind == "invalid_metadata":
         return m.Invalid()
+    if kind == "incomplete_access":
+        return m.Incomplete()
     if kind == "unresolved_reference":
         return m.Unresolved()
     if kind == "all":

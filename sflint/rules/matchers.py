@@ -205,6 +205,16 @@ class Invalid:
 
 
 @dataclass(frozen=True)
+class Incomplete:
+    """The persona's access names components that the project does not contain."""
+
+    def evaluate(self, subject: Subject) -> Result:
+        if isinstance(subject, ComponentSubject):
+            return NO
+        return (subject.access.incomplete, ())
+
+
+@dataclass(frozen=True)
 class Unresolved:
     """Names of components that the project does not contain."""
 

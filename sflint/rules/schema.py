@@ -117,6 +117,7 @@ SCHEMA: dict[str, Any] = {
                 "detected": {"type": "boolean"},
                 "xpath": {"type": "string", "minLength": 1, "maxLength": 2000},
                 "unresolved_reference": {"const": True},
+                "incomplete_access": {"const": True},
                 "all": {"type": "array", "items": {"$ref": "#/$defs/matcher"}, "minItems": 1},
                 "any": {"type": "array", "items": {"$ref": "#/$defs/matcher"}, "minItems": 1},
                 "not": {"$ref": "#/$defs/matcher"},
