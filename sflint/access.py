@@ -204,4 +204,14 @@ def personas_for(config: Config, components: Iterable[Component]) -> tuple[Perso
         detect_on = not any(p.kind == INTEGRATION for p in mine)
     if not detect_on:
         return mine
-    return mine + detect(components)
+    # With detection asked for next to declared personas, a component a declared persona
+    # already covers is not a persona again (each grant would be reported twice).
+    comps = tuple(components)
+    index = Index.build(comps)
+    covered = {c.key_t for p in mine for c in resolve(p, index).components}
+    found = detect(comps)
+    return mine + tuple(
+        p
+        for p in found
+        if not any((ComponentType(r.type), r.name) in covered for r in p.references)
+    )

@@ -59,12 +59,16 @@ class Checked:
 
 
 def _pick(
-    rules: tuple[Rule, ...], select: tuple[str, ...], ignore: tuple[str, ...]
+    rules: tuple[Rule, ...], select: tuple[str, ...], ignore: tuple[str, ...], config: Config
 ) -> tuple[Rule, ...]:
     known = {r.id for r in rules} | {r.name for r in rules}
     for ident in (*select, *ignore):
-        if ident not in known:
-            raise UsageError(f"unknown rule {ident!r} in --select/--ignore (see `sflint rules`)")
+        if ident in known:
+            continue
+        if ident in config.rule_lines:
+            line = config.rule_lines[ident]
+            raise UsageError(f"unknown rule {ident!r} (see `sflint rules`)", config.path, line)
+        raise UsageError(f"unknown rule {ident!r} in --select/--ignore (see `sflint rules`)")
     chosen = [r for r in rules if not select or r.id in select or r.name in select]
     return tuple(r for r in chosen if r.id not in ignore and r.name not in ignore)
 
@@ -110,6 +114,7 @@ def check(options: Options, catalogue: Catalogue | None = None) -> Checked:
         load_rules(folders, root, options.cache_dir),
         options.select or config.select,
         (*config.ignore, *options.ignore),
+        config,
     )
     extra = tuple(p for p in options.paths if p.is_file())
     project = load_project(root, use_forceignore=options.use_forceignore, extra=extra)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sflint.errors import UsageError
 from sflint.model import Location
 
 _NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
@@ -69,12 +70,16 @@ class Config:
     fail_on: str | None = None
     known_permissions: tuple[str, ...] = ()
     path: str | None = None
+    # Line of each rule id or name in rules.select/ignore, to point at an unknown one.
+    rule_lines: dict[str, int] = field(default_factory=dict, hash=False)
 
 
 def load_config(root: Path, file: Path | None = None, cache: Path | None = None) -> Config:
     """Read ``.sflint.yml`` at the project root (or ``file``); absent means defaults."""
     from sflint.yamlload import load_checked  # lazy: YAML only when a config exists
 
+    if file is not None and not file.is_file():
+        raise UsageError(f"{file}: config file not found")
     file = file or root / ".sflint.yml"
     if not file.is_file():
         return Config()
@@ -111,6 +116,14 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
         if name in names[:i]:
             raise doc.error(("personas", i, "name"), f"duplicate persona name {name!r}")
     rules = data.get("rules", {})
+    for i, folder in enumerate(rules.get("paths", [])):
+        if not (file.parent / folder).is_dir():
+            raise doc.error(("rules", "paths", i), f"rule folder not found: {folder}")
+    known_ids = {  # where each selected or ignored rule is named, for errors
+        ident: doc.line(("rules", key, i))
+        for key in ("select", "ignore")
+        for i, ident in enumerate(rules.get(key, []))
+    }
     return Config(
         personas=tuple(personas),
         detect_integration=data.get("detect_integration"),
@@ -120,4 +133,5 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
         fail_on=data.get("fail_on"),
         known_permissions=tuple(data.get("known_permissions", [])),
         path=display,
+        rule_lines=known_ids,
     )

@@ -461,3 +461,52 @@ def test_changed_profile_or_muting_set_reports_what_it_causes(
     ]
     _, out, _ = run(capsys, "check", str(muting), "--format", "json", "--select", "SFL008")
     assert [(f["rule"], f["line"]) for f in json.loads(out)["findings"]] == [("SFL008", 12)]
+
+
+def test_missing_config_file_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "check", str(EXAMPLE), "--config", str(tmp_path / "nope.yml"))
+    assert (code, err) == (2, f"sflint: error: {tmp_path / 'nope.yml'}: config file not found\n")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("rules:\n  paths: [sflint-rules]\n", ".sflint.yml:9: rule folder not found: sflint-rules"),
+        (
+            "rules:\n  select: [SFL001, SFL999]\n",
+            ".sflint.yml:9: unknown rule 'SFL999' (see `sflint rules`)",
+        ),
+    ],
+)
+def test_config_rule_errors_point_at_their_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, extra: str, message: str
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    with (project / ".sflint.yml").open("a") as config:
+        config.write(extra)
+    code, _, err = run(capsys, "check", str(project))
+    assert (code, err) == (2, f"sflint: error: {message}\n")
+
+
+def test_detection_beside_declared_personas_reports_each_grant_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    with (project / ".sflint.yml").open("a") as config:
+        config.write("detect_integration: true\n")
+    _, out, _ = run(capsys, "check", str(project), "--format", "json", "--select", "SFL001")
+    found = [
+        (f["path"].rsplit("/", 1)[1], f["line"], f["persona"]) for f in json.loads(out)["findings"]
+    ]
+    assert found == [
+        ("Commission_App_API.permissionset-meta.xml", 24, "Commission app connection"),
+        ("Sales_Data_Access.permissionset-meta.xml", 8, "Commission app connection"),
+    ]
+
+
+def test_json_counts_every_severity(capsys: pytest.CaptureFixture[str]) -> None:
+    clean = CASES / "decomposed-beta2"
+    _, out, _ = run(capsys, "check", str(clean), "--format", "json", "--select", "SFL009")
+    assert json.loads(out)["summary"]["by_severity"] == {"error": 0, "warning": 0, "note": 0}

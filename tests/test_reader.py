@@ -117,3 +117,15 @@ def test_unexpected_root() -> None:
 def test_hostile_or_foreign_input_is_a_problem_not_a_crash(data: bytes, message: str) -> None:
     (problem, *_) = parse_bytes(data, "f.xml", "PermissionSet").problems
     assert problem.message.startswith(message)
+
+
+def test_foreign_namespace_is_a_problem() -> None:
+    parsed = parse_bytes(b'<PermissionSet xmlns="urn:other"/>', "f.xml", "PermissionSet")
+    assert [p.message for p in parsed.problems] == [
+        "namespace urn:other is not the Metadata API namespace http://soap.sforce.com/2006/04/metadata"
+    ]
+
+
+def test_names_keep_no_break_spaces() -> None:
+    data = "<PermissionSet><userPermissions><enabled>true</enabled><name> TwoFactorApi\u00a0</name></userPermissions></PermissionSet>"
+    assert grants(data.encode()) == [("TwoFactorApi\u00a0", True, 1)]

@@ -27,6 +27,7 @@ ROOTS = {
 }
 
 _TRUE = "true"
+METADATA_NS = "http://soap.sforce.com/2006/04/metadata"
 # Direct children of the root element that carry what the rules need.
 _READ = (
     "userPermissions",
@@ -133,13 +134,17 @@ class _Lines:
         n = self._seen.get(local, 0)
         self._seen[local] = n + 1
         lines = self._start_lines(local)
-        if n < len(lines):
+        reported = el.sourceline if isinstance(el.sourceline, int) else None
+        # libxml2's line is where the start tag ends, so the start is never after it; if the
+        # lexical count says otherwise, trust libxml2. (An element of the same name nested
+        # deeper, which Salesforce never writes, can still shift a line; it cannot crash.)
+        if n < len(lines) and (reported is None or lines[n] <= reported):
             return lines[n]
-        reported = el.sourceline
-        return reported if isinstance(reported, int) else 1
+        return reported or 1
 
 
-def _parser() -> etree.XMLParser:
+def safe_parser() -> etree.XMLParser:
+    """The one parser configuration sflint reads metadata with."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -157,8 +162,13 @@ def _local(tag: object) -> str | None:
     return tag.rpartition("}")[2]
 
 
+# XML's own whitespace (XML 1.0 §2.3, S): what Salesforce trims; str.strip() would also eat
+# no-break spaces, which are part of a name.
+_XML_SPACE = " \t\r\n"
+
+
 def _text(el: etree._Element) -> str:
-    return (el.text or "").strip()
+    return (el.text or "").strip(_XML_SPACE)
 
 
 def _children_text(el: etree._Element) -> dict[str, str]:
@@ -191,10 +201,13 @@ def parse_bytes(data: bytes, path: str, expected: str) -> ParsedFile:
 
 def _parse(data: bytes, path: str, expected: str) -> ParsedFile:
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or 1
         msg = exc.msg or str(exc)
+        if "XML_PARSE_HUGE" in msg:
+            # libxml2's limits on depth and text size stay on by design (hostile input).
+            msg = "nested too deeply or text too large for a metadata file"
         return ParsedFile(
             "", line, problems=(Problem(f"not well-formed XML: {msg}", Location(path, line)),)
         )
@@ -215,6 +228,14 @@ def _parse(data: bytes, path: str, expected: str) -> ParsedFile:
         # Salesforce reads and writes metadata as UTF-8 only (Metadata API Developer Guide).
         problems.append(
             Problem(f"encoding is {encoding}; Salesforce metadata must be UTF-8", Location(path, 1))
+        )
+    namespace = etree.QName(root).namespace
+    if namespace not in (None, METADATA_NS):
+        problems.append(
+            Problem(
+                f"namespace {namespace} is not the Metadata API namespace {METADATA_NS}",
+                Location(path, line),
+            )
         )
     local = _local(root.tag) or ""
     if local not in ROOTS[expected]:

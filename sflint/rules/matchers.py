@@ -298,14 +298,9 @@ def _tag(el: etree._Element) -> str:
 
 
 def _namespace_free(data: bytes) -> etree._Element | None:
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    from sflint.metadata.reader import safe_parser
+
+    parser = safe_parser()
     try:
         root = etree.fromstring(data, parser)
     except (etree.XMLSyntaxError, ValueError):
