@@ -19,6 +19,16 @@ CORPUS = SHARED / "corpus"
 _EXPECT = re.compile(r"expect:\s*((?:[A-Z]+\d{3}\s*)+)")
 
 
+@pytest.fixture(autouse=True)
+def _isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The CLI's cache goes to the test session's temporary folder, never the user's."""
+    cache = tmp_path_factory.getbasetemp() / "sflint-cache"
+    monkeypatch.setenv("SFLINT_CACHE_DIR", str(cache))
+    return cache
+
+
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():

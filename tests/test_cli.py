@@ -510,3 +510,16 @@ def test_json_counts_every_severity(capsys: pytest.CaptureFixture[str]) -> None:
     clean = CASES / "decomposed-beta2"
     _, out, _ = run(capsys, "check", str(clean), "--format", "json", "--select", "SFL009")
     assert json.loads(out)["summary"]["by_severity"] == {"error": 0, "warning": 0, "note": 0}
+
+
+def test_cli_caches_validated_yaml(
+    capsys: pytest.CaptureFixture[str], _isolated_cache: Path
+) -> None:
+    shutil.rmtree(_isolated_cache, ignore_errors=True)
+    first = run(capsys, "check", str(EXAMPLE), "--format", "json")
+    entries = sorted(p.name for p in _isolated_cache.iterdir())
+    assert len(entries) == 12  # 11 built-in rules and the example's .sflint.yml
+    assert run(capsys, "check", str(EXAMPLE), "--format", "json") == first
+    assert sorted(p.name for p in _isolated_cache.iterdir()) == entries
+    run(capsys, "check", str(EXAMPLE), "--no-cache")
+    assert sorted(p.name for p in _isolated_cache.iterdir()) == entries
