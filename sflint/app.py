@@ -102,7 +102,7 @@ def check(options: Options, catalogue: Catalogue | None = None) -> Checked:
     from sflint.catalogue import load_catalogue
     from sflint.config import load_config
     from sflint.engine import evaluate
-    from sflint.metadata.loader import build_components, read_file
+    from sflint.metadata.loader import load_components
     from sflint.project import find_root, load_project
     from sflint.rules.loader import builtin_rules_dir, load_rules
 
@@ -118,7 +118,7 @@ def check(options: Options, catalogue: Catalogue | None = None) -> Checked:
     )
     extra = tuple(p for p in options.paths if p.is_file())
     project = load_project(root, use_forceignore=options.use_forceignore, extra=extra)
-    components = build_components((f, read_file(f)) for f in project.files)
+    components = load_components(project.files)
     catalogue = (catalogue or load_catalogue()).with_extra(config.known_permissions)
     personas = personas_for(config, components)
     # Only xpath rules read files a second time, and only then are the bytes kept.

@@ -39,6 +39,23 @@ def _use_color(flag: bool | None) -> bool:
     return sys.stdout.isatty()
 
 
+# Options that several commands share.
+_RULE_DIRS = click.option(
+    "--rules",
+    "rule_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Add a folder of YAML rules.",
+)
+_PROJECT_PATH = click.option(
+    "--path",
+    "root",
+    type=click.Path(path_type=Path, exists=True),
+    default=".",
+    help="The project (default: the current folder).",
+)
+
+
 def cache_dir() -> Path:
     """``$SFLINT_CACHE_DIR``, else ``$XDG_CACHE_HOME/sflint``, else ``~/.cache/sflint``."""
     if os.environ.get("SFLINT_CACHE_DIR"):
@@ -84,13 +101,7 @@ def cli() -> None:
 @click.option(
     "--ignore", multiple=True, help="Skip these rules (id or name); repeatable or comma-separated."
 )
-@click.option(
-    "--rules",
-    "rule_dirs",
-    multiple=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Add a folder of YAML rules.",
-)
+@_RULE_DIRS
 @click.option(
     "--config",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -150,9 +161,7 @@ def check(paths: tuple[Path, ...], fmt: str, **kw: Any) -> None:
 
 
 @cli.command("rules")
-@click.option(
-    "--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False)
-)
+@_RULE_DIRS
 def rules_cmd(rule_dirs: tuple[Path, ...]) -> None:
     """List the rules."""
     from sflint.commands import list_rules
@@ -162,9 +171,7 @@ def rules_cmd(rule_dirs: tuple[Path, ...]) -> None:
 
 @cli.command()
 @click.argument("rule")
-@click.option(
-    "--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False)
-)
+@_RULE_DIRS
 def explain(rule: str, rule_dirs: tuple[Path, ...]) -> None:
     """Explain RULE (id or name): why, how to fix, the fix options."""
     from sflint.commands import explain_rule
@@ -174,13 +181,7 @@ def explain(rule: str, rule_dirs: tuple[Path, ...]) -> None:
 
 @cli.command()
 @click.argument("persona", required=False)
-@click.option(
-    "--path",
-    "root",
-    type=click.Path(path_type=Path, exists=True),
-    default=".",
-    help="The project (default: the current folder).",
-)
+@_PROJECT_PATH
 def access(persona: str | None, root: Path) -> None:
     """Show each persona's effective permissions and where each comes from."""
     from sflint.commands import show_access
@@ -189,13 +190,7 @@ def access(persona: str | None, root: Path) -> None:
 
 
 @cli.command("init")
-@click.option(
-    "--path",
-    "root",
-    type=click.Path(path_type=Path, exists=True),
-    default=".",
-    help="The project (default: the current folder).",
-)
+@_PROJECT_PATH
 @click.option("--force", is_flag=True, help="Overwrite an existing .sflint.yml.")
 def init_cmd(root: Path, force: bool) -> None:
     """Write a starter .sflint.yml listing the integration users sflint detects."""

@@ -84,7 +84,7 @@ def show_access(
     err = err or sys.stderr
     from sflint.access import Index, personas_for, resolve
     from sflint.config import load_config
-    from sflint.metadata.loader import build_components, read_file
+    from sflint.metadata.loader import load_components
     from sflint.project import find_root, load_project
 
     try:
@@ -93,7 +93,7 @@ def show_access(
         project = load_project(top)
     except UsageError as exc:
         return _fail(exc, err)
-    components = build_components((f, read_file(f)) for f in project.files)
+    components = load_components(project.files)
     personas = personas_for(config, components)
     if persona is not None:
         personas = tuple(p for p in personas if persona == p.name)
@@ -184,7 +184,7 @@ def starter_config(candidates: tuple[Persona, ...]) -> str:
 def init(root: Path, force: bool, out: TextIO | None = None, err: TextIO | None = None) -> int:
     from sflint.access import detect
     from sflint.config import SCHEMA
-    from sflint.metadata.loader import build_components, read_file
+    from sflint.metadata.loader import load_components
     from sflint.project import CONFIG_FILE, find_root, load_project
     from sflint.yamlload import parse_yaml, validate
 
@@ -199,7 +199,7 @@ def init(root: Path, force: bool, out: TextIO | None = None, err: TextIO | None 
         project = load_project(top)
     except UsageError as exc:
         return _fail(exc, err)
-    candidates = detect(build_components((f, read_file(f)) for f in project.files))
+    candidates = detect(load_components(project.files))
     text = starter_config(candidates)
     # What init writes must load: check it before the file exists.
     validate(parse_yaml(text, CONFIG_FILE), SCHEMA)

@@ -58,3 +58,8 @@ def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[
         )
         out[key] = current
     return tuple(sorted(out.values(), key=lambda c: (c.type.value, c.name)))
+
+
+def load_components(files: Iterable[MetadataFile]) -> tuple[Component, ...]:
+    """Read every file and assemble the project's components."""
+    return build_components((f, read_file(f)) for f in files)
