@@ -23,7 +23,9 @@ def _fixes(
     templates: tuple[FixTemplate, ...], ctype: str, values: dict[str, str]
 ) -> tuple[FixOption, ...]:
     return tuple(
-        FixOption(t.id, fill(t.title, values), tuple(fill(s, values) for s in t.steps), t.action)
+        FixOption(
+            t.id, fill(t.title, values), tuple(fill(s, values) for s in t.steps), t.action, t.clone
+        )
         for t in templates
         if not t.applies_to or ctype in t.applies_to
     )

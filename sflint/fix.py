@@ -69,8 +69,6 @@ _XML_WS = " \t\r\n"
 # Developer Guide, PermissionSet; Object Reference, PermissionSet: Label, Name).
 MAX_NAME = 80
 MAX_LABEL = 80
-CLONE_NAME_SUFFIX = "_No_API_MFA"
-CLONE_LABEL_SUFFIX = " (no API MFA)"
 
 # Source-format and Metadata API-format suffixes of a monolithic permission set file.
 _PS_SUFFIXES = (".permissionset-meta.xml", ".permissionset")
@@ -553,14 +551,14 @@ def _fit(base: str, suffix: str) -> str:
     return base[:room].rstrip("_") + suffix
 
 
-def clone_name(name: str, existing: set[str]) -> str:
-    """A new, valid, unused API name for a clone of ``name``: ``<name>_No_API_MFA``, then
-    ``_2``, ``_3``... API names are unique regardless of case, so ``existing`` is compared
-    case-insensitively."""
+def clone_name(name: str, existing: set[str], suffix: str) -> str:
+    """A new, valid, unused API name for a clone of ``name``: ``<name><suffix>`` (the rule's
+    fix option chooses the suffix, ``_No_API_MFA`` for SFL001), then ``_2``, ``_3``... API
+    names are unique regardless of case, so ``existing`` is compared case-insensitively."""
     taken = {e.casefold() for e in existing}
     base = _sanitize_name(name)
-    if not base.endswith(CLONE_NAME_SUFFIX):
-        base = _fit(base, CLONE_NAME_SUFFIX)
+    if not base.endswith(suffix):
+        base = _fit(base, suffix)
     n = 1
     candidate = base
     while candidate.casefold() in taken:
@@ -570,13 +568,14 @@ def clone_name(name: str, existing: set[str]) -> str:
     return candidate
 
 
-def clone_label(label: str) -> str:
-    """The label of the clone: ``<label> (no API MFA)``, within the 80-character limit."""
+def clone_label(label: str, suffix: str) -> str:
+    """The label of the clone: ``<label><suffix>`` (`` (no API MFA)`` for SFL001), within
+    the 80-character limit."""
     label = " ".join(label.split())
-    room = MAX_LABEL - len(CLONE_LABEL_SUFFIX)
+    room = MAX_LABEL - len(suffix)
     if len(label) > room:
         label = label[: room - 1].rstrip() + "…"
-    return (label + CLONE_LABEL_SUFFIX).strip()
+    return (label + suffix).strip()
 
 
 def _escape_text(text: str) -> bytes:

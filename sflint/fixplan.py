@@ -21,7 +21,7 @@ from sflint.fix import (
     plan_clone_decomposed,
     plan_disable,
 )
-from sflint.model import Component, ComponentType, Finding
+from sflint.model import CloneNaming, Component, ComponentType, Finding
 from sflint.output.edits import ProposedFix, byte_edit
 
 ACTIONS = {"edit": "disable-permission", "clone": "clone-without-permission"}
@@ -43,11 +43,14 @@ class _Clone:
 
 
 def _earlier_clone(
-    component: Component, permissions: list[str], components: dict[tuple[str, str], Component]
+    component: Component,
+    permissions: list[str],
+    components: dict[tuple[str, str], Component],
+    naming: CloneNaming,
 ) -> Component | None:
-    """A clone that an earlier ``--fix-strategy clone`` wrote (``<name>_No_API_MFA`` or
+    """A clone that an earlier ``--fix-strategy clone`` wrote (``<name><suffix>`` or
     ``..._N``) and that still lacks the permissions."""
-    base = clone_name(component.name, set())
+    base = clone_name(component.name, set(), naming.name_suffix)
     for (ctype, name), other in sorted(components.items()):
         if ctype != ComponentType.PERMISSION_SET.value or other is component:
             continue
@@ -63,6 +66,15 @@ def _earlier_clone(
 
 def _fixable(f: Finding, action: str) -> bool:
     return any(o.action == action for o in f.fixes)
+
+
+def _naming(findings: list[Finding]) -> CloneNaming:
+    """The clone naming of the first finding's clone option (the rule's choice)."""
+    for f in findings:
+        for o in f.fixes:
+            if o.action == ACTIONS["clone"] and o.clone is not None:
+                return o.clone
+    raise FixError("the rule's clone option names no clone suffix")
 
 
 def _disable(
@@ -113,7 +125,12 @@ def _clone(
     for key, group in sorted(by_component.items()):
         component = components[key]
         permissions = list(dict.fromkeys(f.key for f in group))
-        earlier = _earlier_clone(component, permissions, components)
+        try:
+            naming = _naming(group)
+        except FixError as exc:
+            errors.append(f"{component.files[0]}: not cloned: {exc}")
+            continue
+        earlier = _earlier_clone(component, permissions, components, naming)
         if earlier is not None:
             # A second run must change nothing: point at the clone made before.
             clones.append(_Clone(component, earlier.name, tuple(group)))
@@ -123,9 +140,9 @@ def _clone(
                 f"{component.name}."
             )
             continue
-        new_name = clone_name(component.name, existing)
+        new_name = clone_name(component.name, existing, naming.name_suffix)
         existing.add(new_name)
-        label = clone_label(component.label or component.name)
+        label = clone_label(component.label or component.name, naming.label_suffix)
         try:
             main = root / (component.anchor.path if component.anchor else component.files[0])
             decomposed = any(p.endswith(".userPermission-meta.xml") for p in component.files)

@@ -122,13 +122,25 @@ class FixOption:
     """One way an admin can resolve a finding, rendered for this finding.
 
     ``action`` names a machine fix (``disable-permission``, ``clone-without-permission``)
-    that ``--fix`` can apply; ``None`` means the steps are for a person only.
+    that ``--fix`` can apply; ``None`` means the steps are for a person only. A clone
+    option names its clone: ``clone`` holds the API-name and label suffixes the rule chose
+    (``_No_API_MFA``, `` (no API MFA)``), so a clone made for another rule is named for it.
     """
 
     id: str
     title: str
     steps: tuple[str, ...]
     action: str | None = None
+    clone: CloneNaming | None = None
+
+
+@dataclass(frozen=True)
+class CloneNaming:
+    """How a clone made by a rule's clone option is named: ``<name><name_suffix>`` and
+    ``<label><label_suffix>``."""
+
+    name_suffix: str
+    label_suffix: str
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,9 @@ from sflint.fix import (
 DATA = Path(__file__).parent.parent / "testdata" / "fix"
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
 NS = "http://soap.sforce.com/2006/04/metadata"
+# SFL001's clone option names its clones so (rules/SFL001-integration-api-mfa.yaml).
+MFA_SUFFIX = "_No_API_MFA"
+MFA_LABEL = " (no API MFA)"
 
 # case -> (component type, permission to disable). Inputs and expected outputs are written by
 # hand (testdata/fix/<case>.input.xml, <case>.expected.xml) and compared byte for byte.
@@ -260,7 +263,7 @@ def test_file_edit_needs_content() -> None:
     ],
 )
 def test_clone_name(name: str, existing: set[str], expected: str) -> None:
-    result = clone_name(name, existing)
+    result = clone_name(name, existing, MFA_SUFFIX)
     assert result == expected
     assert fix.is_valid_name(result)
     assert result.casefold() not in {e.casefold() for e in existing}
@@ -269,7 +272,7 @@ def test_clone_name(name: str, existing: set[str], expected: str) -> None:
 @given(st.text(max_size=120), st.sets(st.text(max_size=90), max_size=5))
 @settings(max_examples=200, deadline=None)
 def test_clone_name_always_valid(name: str, existing: set[str]) -> None:
-    result = clone_name(name, existing)
+    result = clone_name(name, existing, MFA_SUFFIX)
     assert fix.is_valid_name(result), result
     assert len(result) <= 80
     assert "__" not in result
@@ -298,8 +301,8 @@ def test_is_valid_name(name: str, valid: bool) -> None:
 
 
 def test_clone_label() -> None:
-    assert clone_label("Commission App API") == "Commission App API (no API MFA)"
-    long = clone_label("L" * 100)
+    assert clone_label("Commission App API", MFA_LABEL) == "Commission App API (no API MFA)"
+    long = clone_label("L" * 100, MFA_LABEL)
     assert len(long) == 80
     assert long.endswith("… (no API MFA)")
 
@@ -786,9 +789,13 @@ def test_clone_on_disk_leaves_original_untouched(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     original = folder / "Commission_App_API.permissionset-meta.xml"
     original.write_bytes(data)
-    name = clone_name("Commission_App_API", {"Commission_App_API"})
+    name = clone_name("Commission_App_API", {"Commission_App_API"}, MFA_SUFFIX)
     edit = plan_clone(
-        original, data, "TwoFactorApi", new_name=name, new_label=clone_label("Commission App API")
+        original,
+        data,
+        "TwoFactorApi",
+        new_name=name,
+        new_label=clone_label("Commission App API", MFA_LABEL),
     )
     assert apply_edits([edit], tmp_path).ok
     assert original.read_bytes() == data

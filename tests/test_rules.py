@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sflint.errors import UsageError
+from sflint.model import CloneNaming
 from sflint.rules.loader import builtin_rules_dir, load_rules
 from sflint.rules.model import Example, Rule
 from tests.conftest import run_check
@@ -73,6 +74,21 @@ docs:
 """
 
 
+CLONE_FIX = """fixes:
+  - id: clone
+    title: Clone it
+    action: clone-without-permission
+    clone: {name_suffix: _No_MAD, label_suffix: ' (no MAD)'}
+    steps: [Assign the clone.]
+"""
+
+
+def test_clone_option_names_its_clone(tmp_path: Path) -> None:
+    _write_rule(tmp_path, "ACME001-no-modify-all.yaml", GOOD + CLONE_FIX)
+    (rule,) = load_rules((tmp_path,))
+    assert rule.fixes[0].clone == CloneNaming("_No_MAD", " (no MAD)")
+
+
 def test_user_rule_folder_adds_a_rule(tmp_path: Path) -> None:
     _write_rule(tmp_path / "r", "ACME001-no-modify-all.yaml", GOOD)
     (tmp_path / "p.permissionset-meta.xml").write_text(
@@ -105,6 +121,15 @@ def test_user_rule_folder_adds_a_rule(tmp_path: Path) -> None:
         (GOOD.replace("{name: ModifyAllData", "{nmae: ModifyAllData"), 7, "unknown key 'nmae'"),
         (GOOD + "  - [\n", 12, "invalid YAML"),
         (GOOD + "security_severity: 5\n", 12, "security_severity needs the tag 'security'"),
+        (
+            GOOD
+            + CLONE_FIX.replace(
+                "    clone: {name_suffix: _No_MAD, label_suffix: ' (no MAD)'}\n", ""
+            ),
+            13,
+            "'clone' is a required property",
+        ),
+        (GOOD + CLONE_FIX.replace("_No_MAD", "No MAD"), 16, "does not match"),
     ],
 )
 def test_bad_rule_file_is_file_line_message(

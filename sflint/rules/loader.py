@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sflint.errors import UsageError
-from sflint.model import Severity
+from sflint.model import CloneNaming, Severity
 from sflint.rules import matchers as m
 from sflint.rules.model import Docs, Example, FixTemplate, Note, Rule
 from sflint.rules.schema import SCHEMA
@@ -160,6 +160,9 @@ def parse_rule(doc: Document) -> Rule:
             ),
             action=f.get("action"),
             applies_to=tuple(f.get("applies_to", ())),
+            clone=CloneNaming(f["clone"]["name_suffix"], f["clone"]["label_suffix"])
+            if "clone" in f
+            else None,
         )
         for i, f in enumerate(d.get("fixes", []))
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sflint.model import Severity
+from sflint.model import CloneNaming, Severity
 from sflint.rules.matchers import Matcher
 
 
@@ -18,6 +18,7 @@ class FixTemplate:
     action: str | None = None
     # Component types the option is offered for (empty: all).
     applies_to: tuple[str, ...] = ()
+    clone: CloneNaming | None = None
 
 
 @dataclass(frozen=True)

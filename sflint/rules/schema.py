@@ -57,7 +57,23 @@ SCHEMA: dict[str, Any] = {
                     "applies_to": {"type": "array", "items": {"enum": _TYPES}, "minItems": 1},
                     "action": {"enum": ["disable-permission", "clone-without-permission"]},
                     "steps": {"type": "array", "items": _TEXT, "minItems": 1},
+                    # How the clone of a clone option is named (required with that action).
+                    "clone": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name_suffix", "label_suffix"],
+                        "properties": {
+                            "name_suffix": {"type": "string", "pattern": "^_[A-Za-z0-9_]{1,30}$"},
+                            "label_suffix": {"type": "string", "minLength": 1, "maxLength": 30},
+                        },
+                    },
                 },
+                "if": {
+                    "required": ["action"],
+                    "properties": {"action": {"const": "clone-without-permission"}},
+                },
+                "then": {"required": ["clone"]},
+                "else": {"not": {"required": ["clone"]}},
             },
         },
         "docs": {
