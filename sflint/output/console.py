@@ -1,9 +1,15 @@
-"""Console output: ``path:line: ID [severity] message``, one finding per line."""
+"""Console output: ``path:line: ID [severity] message``, one finding per line.
+
+Every text that comes from the project (paths, messages built from names, fix steps) goes
+through :mod:`sflint.sanitize`, so a file name cannot move the cursor, colour the terminal or
+start a CI log line of its own.
+"""
 
 from __future__ import annotations
 
 from sflint.model import Finding, Severity
 from sflint.output import Report
+from sflint.sanitize import inert, line_start
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTE: "36"}
 
@@ -13,9 +19,9 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 
 def _line(f: Finding, color: bool) -> str:
-    where = _paint(f"{f.path}:{f.line}:", "1", color)
+    where = _paint(f"{line_start(f.path)}:{f.line}:", "1", color)
     sev = _paint(f"[{f.severity.value}]", _COLORS[f.severity], color)
-    return f"{where} {_paint(f.rule, '1', color)} {sev} {f.message}"
+    return f"{where} {_paint(f.rule, '1', color)} {sev} {inert(f.message)}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -53,8 +59,8 @@ def render_full(report: Report) -> str:
         lines.append(_line(f, report.color))
         for option in f.fixes:
             auto = "  [sflint --fix]" if option.action else ""
-            lines.append(f"    {_paint(option.title, '1', report.color)}{auto}")
-            lines.extend(f"      {i}. {step}" for i, step in enumerate(option.steps, 1))
+            lines.append(f"    {_paint(inert(option.title), '1', report.color)}{auto}")
+            lines.extend(f"      {i}. {inert(step)}" for i, step in enumerate(option.steps, 1))
         lines.append("")
     lines.append(summary(report))
     return "\n".join(lines) + "\n"

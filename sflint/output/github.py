@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sflint.sanitize import inert
+
 if TYPE_CHECKING:
     from sflint.model import Finding
     from sflint.output import Report
@@ -38,8 +40,11 @@ def annotation(finding: Finding) -> str:
 
 
 def escape_data(text: str) -> str:
-    # "%" first, or the escapes added below would be escaped again.
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # "%" first, or the escapes added below would be escaped again. CR and LF are the
+    # runner's own escapes; every other control character (ESC sequences are rendered by the
+    # log viewer) is shown inert, like on the console.
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return inert(text)
 
 
 def escape_property(text: str) -> str:

@@ -5,13 +5,18 @@ in a ``<details>`` block.
 Everything that comes from the project (paths, component and persona names, messages) is
 escaped: a file or label may contain ``|``, ``<``, backticks or a leading ``#`` that would
 otherwise become table cells, HTML or headings (GFM spec, "Backslash escapes" and "Entity
-and numeric character references").
+and numeric character references"). GitHub also turns ``@name`` into a mention that notifies
+that person or team, ``#123`` into a link to an issue, and ``www.`` or ``https://`` text into
+links (GitHub Docs, "Autolinked references and URLs"; GFM spec, "Autolinks (extension)"): a
+zero-width space after the trigger keeps the text as it reads and makes it inert.
 """
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
+
+from sflint.sanitize import inert
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -24,7 +29,13 @@ _FILES_GROUP = "Files"
 # GFM inline punctuation that changes meaning mid-line.
 _INLINE = re.compile(r"([\\`*_\[\]|~])")
 # Block starts that would turn a message line into a heading, list, quote or rule.
-_BLOCK_START = re.compile(r"^(\s*)(#|[-+=]|\d+(?=[.)]))")
+_BLOCK_START = re.compile(r"^(\s*)(#|[-+=:]|\d+(?=[.)]))")
+# Mentions (@user, @org/team, also inside e-mail addresses), issue and pull request references
+# (#123, GH-123), and autolinked URLs.
+_AUTOLINK = re.compile(
+    r"(@|#(?=\d)|\bGH-(?=\d)|\bwww(?=\.)|\b[A-Za-z][A-Za-z0-9+.-]*(?=://))", re.IGNORECASE
+)
+_ZWSP = "&#8203;"
 
 
 def render(report: Report) -> str:
@@ -47,18 +58,24 @@ def render(report: Report) -> str:
 
 
 def escape(text: str) -> str:
-    """Text from the project as literal GFM inline content, one line per input line."""
+    """Text from the project as literal GFM inline content, one line per input line.
+
+    Other control characters are shown as escapes (:mod:`sflint.sanitize`). No line starts
+    with ``::``, which a GitHub Actions log would read as a workflow command should the
+    report be printed there.
+    """
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     lines = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = _INLINE.sub(r"\\\1", line)
-        lines.append(_BLOCK_START.sub(_escape_block_start, line))
+        line = _INLINE.sub(r"\\\1", inert(line))
+        line = _BLOCK_START.sub(_escape_block_start, line)
+        lines.append(_AUTOLINK.sub(lambda m: m.group() + _ZWSP, line))
     return "<br>\n".join(lines)
 
 
 def code(text: str) -> str:
     """An inline code span that survives backticks in ``text`` (GFM spec, "Code spans")."""
-    text = text.replace("\r", " ").replace("\n", " ")
+    text = inert(text)
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
