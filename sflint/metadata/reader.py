@@ -55,34 +55,81 @@ class ParsedFile:
     suppressions: tuple[Suppression, ...] = ()
 
 
-# <!-- sflint: ignore SFL002 --> or <!-- sflint: ignore-file integration-api-mfa, SFL005 -->
-_SUPPRESS = re.compile(rb"<!--\s*sflint:\s*(ignore-file|ignore)\b([^>]*?)-->")
+# <!-- sflint: ignore SFL002 --> or <!-- sflint: ignore-file integration-api-mfa, SFL005 -->,
+# optionally followed by a reason in parentheses.
+_DIRECTIVE = re.compile(rb"\s*sflint:\s*(ignore-file|ignore)(?![\w-])(.*)\Z", re.DOTALL)
+_RULE_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+# Where markup that is not an element starts; each is skipped to its end with one find.
+_MARKUP = re.compile(rb"<(!--|!\[CDATA\[|\?|!)?")
+_ENDS = {b"!--": b"-->", b"![CDATA[": b"]]>", b"?": b"?>", b"!": b">"}
+
+
+def markup_spans(data: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(comments, other) spans of a document, in order: comments as (start, end) of the
+    whole ``<!-- ... -->``; CDATA sections, processing instructions and declarations in
+    ``other``. One pass: every construct is skipped to its end marker with ``bytes.find``,
+    so a file of a million comments costs the same as one of a million elements."""
+    comments: list[tuple[int, int]] = []
+    other: list[tuple[int, int]] = []
+    pos = 0
+    while True:
+        m = _MARKUP.search(data, pos)
+        if m is None:
+            return comments, other
+        kind = m.group(1)
+        if kind is None:  # an element tag: nothing to skip
+            pos = m.end()
+            continue
+        end = data.find(_ENDS[kind], m.end())
+        end = len(data) if end < 0 else end + len(_ENDS[kind])
+        (comments if kind == b"!--" else other).append((m.start(), end))
+        pos = end
+
+
+def _rules_and_reason(text: str) -> tuple[str, ...]:
+    """Rule ids or names up to the first word that is not one (the reason starts there)."""
+    rules: list[str] = []
+    for word in text.replace(",", " ").split():
+        if _RULE_TOKEN.fullmatch(word) is None:
+            break
+        rules.append(word)
+    return tuple(rules)
 
 
 def suppressions(data: bytes, path: str) -> tuple[Suppression, ...]:
-    """Suppression comments, found lexically: the parser drops comments, and a comment
-    decides nothing about what the file grants, only which findings a person has accepted."""
+    """Suppression comments: only real XML comments count, never the same text inside CDATA
+    or a processing instruction. The parser drops comments, and a comment decides nothing
+    about what the file grants, only which findings a person has accepted.
+
+    Linear in the file size: the comments come from one pass, and each suppression is
+    placed on the element that follows it (past blanks and other comments) by walking the
+    comments in order with a running line count."""
     if b"sflint:" not in data:
         return ()
-    out = []
-    for m in _SUPPRESS.finditer(data):
-        rules = tuple(r for r in re.split(r"[\s,]+", m.group(2).decode("utf-8", "replace")) if r)
-        # The comment applies to the element that follows it, past blanks and comments.
-        pos = m.end()
-        while True:
-            while pos < len(data) and data[pos : pos + 1].isspace():
-                pos += 1
-            if not data.startswith(b"<!--", pos):
-                break
-            end = data.find(b"-->", pos)
-            pos = len(data) if end < 0 else end + 3
-        line = data.count(b"\n", 0, pos) + 1
-        out.append(Suppression(rules, Location(path, line), m.group(1) == b"ignore-file"))
+    comments, _ = markup_spans(data)
+    out: list[Suppression] = []
+    line, counted = 1, 0
+    pending: list[tuple[tuple[str, ...], bool]] = []
+    for i, (start, end) in enumerate(comments):
+        m = _DIRECTIVE.match(data, start + 4, end - 3)
+        if m is not None:
+            words = m.group(2).decode("utf-8", "replace")
+            pending.append((_rules_and_reason(words), m.group(1) == b"ignore-file"))
+        if not pending:
+            continue
+        # The suppressions apply to what follows this comment, unless only blanks separate
+        # it from the next comment, which then passes them on.
+        following = comments[i + 1][0] if i + 1 < len(comments) else len(data)
+        target = end
+        while target < following and data[target] in b" \t\r\n":
+            target += 1
+        if target == following and following < len(data):
+            continue
+        line += data.count(b"\n", counted, target)
+        counted = target
+        out.extend(Suppression(rules, Location(path, line), whole) for rules, whole in pending)
+        pending = []
     return tuple(out)
-
-
-# Markup in which "<name" is not a tag: comments, CDATA sections, processing instructions.
-_NOT_MARKUP = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)
 
 
 @dataclass
@@ -103,8 +150,10 @@ class _Lines:
 
     def _not_markup(self) -> list[tuple[int, int]]:
         if self._skip is None:
-            has_any = b"<!" in self.data or b"<?" in self.data
-            self._skip = [m.span() for m in _NOT_MARKUP.finditer(self.data)] if has_any else []
+            self._skip = []
+            if b"<!" in self.data or b"<?" in self.data:
+                comments, other = markup_spans(self.data)
+                self._skip = sorted(comments + other)
         return self._skip
 
     def _start_lines(self, local: str) -> list[int]:
