@@ -155,11 +155,10 @@ def _write(text: str, dest: Path | None, out: TextIO) -> None:
     if dest is None:
         out.write(text)
         return
-    try:
-        dest.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        # Exit 2, not 1: CI reads 1 as "findings".
-        raise UsageError(f"cannot write {dest}: {exc.strerror}") from None
+    from sflint.safeio import write_text
+
+    # Never through a symbolic link; a failure is exit 2, not 1: CI reads 1 as "findings".
+    write_text(dest, text)
 
 
 def _groups(paths: tuple[Path, ...]) -> list[tuple[Path, tuple[Path, ...]]]:

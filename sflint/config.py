@@ -78,16 +78,20 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
     """Read ``.sflint.yml`` at the project root (or ``file``); absent means defaults."""
     from sflint.yamlload import load_checked  # lazy: YAML only when a config exists
 
-    if file is not None and not file.is_file():
+    # A config named on the command line is the user's own choice; the project's own
+    # .sflint.yml comes with the pull request, so it must be a file inside the project.
+    given = file is not None
+    if file is not None and not file.exists():
         raise UsageError(f"{file}: config file not found")
     file = file or root / ".sflint.yml"
-    if not file.is_file():
+    if not file.exists() and not file.is_symlink():
         return Config()
     try:
-        display = file.resolve().relative_to(root.resolve()).as_posix()
+        # The name as written, links not resolved: a link is reported under its own name.
+        display = file.absolute().relative_to(root.absolute()).as_posix()
     except ValueError:
         display = str(file)
-    doc = load_checked(file, display, SCHEMA, cache)
+    doc = load_checked(file, display, SCHEMA, cache, root=None if given else root)
     data = doc.data if doc.data is not None else {}
     personas = []
     kinds = (
@@ -119,6 +123,11 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
     for i, folder in enumerate(rules.get("paths", [])):
         if not (file.parent / folder).is_dir():
             raise doc.error(("rules", "paths", i), f"rule folder not found: {folder}")
+        # Rule folders named by the project's config come with the pull request: they must
+        # lie inside the project (links resolved), like every other file sflint reads there.
+        real = (file.parent / folder).resolve()
+        if not given and real != root.resolve() and root.resolve() not in real.parents:
+            raise doc.error(("rules", "paths", i), f"rule folder outside the project: {folder}")
     known_ids = {  # where each selected or ignored rule is named, for errors
         ident: doc.line(("rules", key, i))
         for key in ("select", "ignore")

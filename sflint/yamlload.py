@@ -21,6 +21,16 @@ if TYPE_CHECKING:
 
 JsonPath = tuple[str | int, ...]
 
+# Bounds on what a config or rule file may hold (docs/security.md). No real rule nests
+# matchers more than a few levels deep; a deeper document is refused at its line instead of
+# exhausting the stack of the loader, the schema validator or the matcher compiler.
+MAX_DEPTH = 32
+# A YAML integer of thousands of digits makes Python's int() raise (its conversion limit,
+# CVE-2020-10735) or cost quadratic time; no setting needs more than a few digits.
+MAX_NUMBER_CHARS = 32
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+
 
 @dataclass(frozen=True)
 class Document:
@@ -58,7 +68,12 @@ def _convert(
             node.start_mark.line + 1,
         )
     seen.add(id(node))
-    lines[where] = node.start_mark.line + 1
+    line = node.start_mark.line + 1
+    lines[where] = line
+    if len(where) > MAX_DEPTH:
+        raise UsageError(f"nested more than {MAX_DEPTH} levels deep", doc, line)
+    if isinstance(node, yaml.ScalarNode) and node.tag in (_INT_TAG, _FLOAT_TAG):
+        return _number(node, loader, doc, line)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -80,6 +95,19 @@ def _convert(
     return loader.construct_object(node, deep=True)
 
 
+def _number(node: yaml.ScalarNode, loader: yaml.SafeLoader, doc: str, line: int) -> Any:
+    import math
+
+    if len(str(node.value)) > MAX_NUMBER_CHARS:
+        raise UsageError(f"number too long ({len(str(node.value))} characters)", doc, line)
+    value = loader.construct_object(node, deep=True)
+    # .nan and .inf pass every "minimum"/"maximum" bound of a JSON schema (comparisons with
+    # NaN are false), so a severity of .nan would slip through; JSON itself has neither.
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"{node.value} is not a finite number", doc, line)
+    return value
+
+
 def parse_yaml(text: str, path: str) -> Document:
     import yaml  # lazy: a cache hit never parses YAML
 
@@ -98,6 +126,8 @@ def parse_yaml(text: str, path: str) -> Document:
         raise UsageError(f"invalid YAML: {exc}", path) from None
     except RecursionError:
         raise UsageError("invalid YAML: nested too deeply", path) from None
+    except ValueError as exc:  # a scalar the safe constructors reject (a bad date, say)
+        raise UsageError(f"invalid YAML: {_excerpt(str(exc))}", path) from None
     finally:
         loader.dispose()
     return Document(data, path, lines)
@@ -113,7 +143,7 @@ def validate(doc: Document, schema: dict[str, Any]) -> None:
         return
     err = errors[0]
     where = tuple(err.absolute_path)
-    message = err.message
+    message = _excerpt(err.message)
     if err.validator == "additionalProperties":
         # Point at the unknown key itself rather than at its parent mapping.
         extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
@@ -123,6 +153,12 @@ def validate(doc: Document, schema: dict[str, Any]) -> None:
     elif where:
         message = f"{'.'.join(str(p) for p in where)}: {message}"
     raise doc.error(where, message)
+
+
+def _excerpt(message: str, limit: int = 160) -> str:
+    """jsonschema quotes the offending value in full; a message shows a short excerpt only,
+    so an error about a mistaken file never prints what the file holds."""
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 def _cache_key(data: bytes, schema: dict[str, Any]) -> str:
@@ -135,18 +171,24 @@ def _cache_key(data: bytes, schema: dict[str, Any]) -> str:
 
 
 def load_checked(
-    file: Path, display: str, schema: dict[str, Any], cache: Path | None = None
+    file: Path,
+    display: str,
+    schema: dict[str, Any],
+    cache: Path | None = None,
+    root: Path | None = None,
 ) -> Document:
     """Load and validate a YAML file, through a content-addressed cache when one is given.
+
+    The file is read under the file-access policy (:mod:`sflint.safeio`): a regular file,
+    inside ``root`` after resolving links when a root is given, at most 1 MB.
 
     The key covers the file's bytes, the schema and sflint's version, so an entry can never
     be stale; only documents that passed validation are stored. A hit skips YAML parsing and
     jsonschema entirely, which is most of a one-file pre-commit run's start-up.
     """
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read: {exc.strerror}", display) from None
+    from sflint.safeio import read_settings
+
+    raw = read_settings(file, root, display)
     entry = cache / f"{_cache_key(raw, schema)}.json" if cache is not None else None
     if entry is not None and entry.is_file():
         try:

@@ -209,7 +209,8 @@ def load_rules(
             raise UsageError(f"rule folder not found: {folder}")
         for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
             shown = _display(file, display_root)
-            doc = load_checked(file, shown, SCHEMA, cache)
+            # Each rule file must be a regular file inside its folder (no link out of it).
+            doc = load_checked(file, shown, SCHEMA, cache, root=folder)
             if not isinstance(doc.data, dict):
                 raise UsageError("a rule file must be a mapping", shown, 1)
             rule = parse_rule(doc)

@@ -1,0 +1,160 @@
+"""The one file-access policy: every file sflint reads from a project, and every report it
+writes, goes through here.
+
+Whatever a pull request adds is controlled by its author: a permission set may be a symbolic
+link to ``/proc/self/environ``, a rule file a link to ``/dev/zero``, a config a FIFO that
+blocks forever, ``sflint.sarif`` a committed link to ``~/.bashrc``. So a project file is read
+only when, after resolving links, it is a regular file inside the project, and never more
+than a size limit; a report is never written through a symbolic link. A refusal says what
+the path is, in words, and never what it contains.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from sflint.errors import UsageError
+
+# Size limits by what a file is. Real profiles reach several MB and none approaches 64 MB;
+# config and rule files are a few KB (docs/security.md lists every limit).
+METADATA_LIMIT = 64 * 1024 * 1024
+SETTINGS_LIMIT = 1024 * 1024  # .sflint.yml, rule files, sfdx-project.json, .forceignore
+
+
+class Refused(Exception):
+    """A path that the policy does not read; ``reason`` is a phrase such as "is a FIFO"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "is a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device"
+    return "is not a regular file"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def resolve_inside(path: Path, root: Path | None) -> Path:
+    """``path`` with every link resolved, if it stays inside ``root`` (any place when
+    ``root`` is None); raises Refused for a loop, a dangling link or a link that leaves."""
+    try:
+        real = Path(os.path.realpath(path, strict=True))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Refused("is a symbolic link loop") from None
+        if path.is_symlink():
+            raise Refused("is a symbolic link to nothing") from None
+        raise Refused(f"cannot be read: {exc.strerror}") from None
+    except RuntimeError:  # pathlib's own loop detection on some versions
+        raise Refused("is a symbolic link loop") from None
+    if root is not None and not _inside(real, Path(os.path.realpath(root))):
+        raise Refused("is a symbolic link to a file outside the project")
+    return real
+
+
+def check_regular(path: Path, root: Path | None) -> Path:
+    """The resolved path of a regular file inside ``root``; raises Refused otherwise.
+    Nothing is opened, so a FIFO or a device is described without blocking on it."""
+    real = resolve_inside(path, root)
+    try:
+        mode = real.stat().st_mode
+    except OSError as exc:
+        raise Refused(f"cannot be read: {exc.strerror}") from None
+    kind = _kind(mode)
+    if kind is not None:
+        raise Refused(kind)
+    return real
+
+
+def read_bytes(path: Path, root: Path | None, limit: int) -> bytes:
+    """The bytes of ``path`` under the policy; raises Refused with the reason.
+
+    The file is opened without following a last link (the resolved path has none, so a link
+    swapped in after the check fails instead of being followed) and non-blocking (a FIFO
+    swapped in cannot hang the run); its type and size are checked on the open descriptor,
+    and at most ``limit`` bytes are ever read, even from a file that grows meanwhile.
+    """
+    real = check_regular(path, root)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(real, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise Refused(f"cannot be read: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        kind = _kind(info.st_mode)
+        if kind is not None:
+            raise Refused(kind)
+        if info.st_size > limit:
+            raise Refused(f"is {info.st_size} bytes, over the {limit} byte limit")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise Refused(f"grew over the {limit} byte limit while being read")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise Refused(f"cannot be read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
+def read_settings(path: Path, root: Path | None, display: str) -> bytes:
+    """A config, rule, project or ignore file, or a UsageError (exit 2) that says why not."""
+    try:
+        return read_bytes(path, root, SETTINGS_LIMIT)
+    except Refused as exc:
+        raise UsageError(f"not read: it {exc.reason}", display) from None
+
+
+def _linked_parent(path: Path) -> Path | None:
+    """The first folder of ``path`` inside the current folder that is a symbolic link."""
+    cwd = Path.cwd()
+    absolute = path if path.is_absolute() else cwd / path
+    for parent in reversed(absolute.parents):
+        if parent != cwd and cwd in parent.parents and parent.is_symlink():
+            return parent
+    return None
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a report (``--output``, ``--sarif-file``); UsageError (exit 2) instead of
+    writing through a symbolic link. A committed ``sflint.sarif -> ~/.bashrc``, or a folder
+    of the checkout linked elsewhere, would otherwise let a pull request overwrite any file
+    the CI runner can write."""
+    if path.is_symlink():
+        raise UsageError(f"{path}: not written: it is a symbolic link")
+    linked = _linked_parent(path)
+    if linked is not None:
+        raise UsageError(f"{path}: not written: its folder {linked} is a symbolic link")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a link swapped in after the check
+            raise UsageError(f"{path}: not written: it is a symbolic link") from None
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
