@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -85,13 +86,18 @@ def _package_dirs(root: Path) -> tuple[str, ...]:
     reviewer sees, and a project caught between the two layouts still gets linted.
     """
     file = root / PROJECT_FILE
-    if not file.is_file():
+    if not file.exists() and not file.is_symlink():
         return ()
+    from sflint.safeio import read_settings
+
+    raw = read_settings(file, root, PROJECT_FILE)
     try:
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except ValueError as exc:  # also UnicodeDecodeError
         line = getattr(exc, "lineno", None)
         raise UsageError(f"cannot read {PROJECT_FILE}: {exc}", PROJECT_FILE, line) from None
+    except RecursionError:
+        raise UsageError("nested too deeply", PROJECT_FILE) from None
     if not isinstance(data, dict):
         raise UsageError("expected a JSON object", PROJECT_FILE, 1)
     dirs: list[str] = []
@@ -102,13 +108,42 @@ def _package_dirs(root: Path) -> tuple[str, ...]:
     return tuple(dict.fromkeys(dirs))
 
 
+# gitignore patterns become regular expressions, and a segment with many ``*`` wildcards
+# backtracks polynomially on a long file name (``*a*a*a*a*b`` on a 255-character name runs
+# for many seconds per file). Real .forceignore files use at most two per segment.
+MAX_STARS_PER_SEGMENT = 2
+
+
 def _forceignore(root: Path) -> object | None:
+    """The project's .forceignore as a gitignore spec (Salesforce DX Developer Guide,
+    "Exclude Source": gitignore rules); a pattern that is invalid or too costly to match is
+    ``.forceignore:LINE: message``, exit 2, since ignoring it silently would change what is
+    linted."""
     file = root / FORCEIGNORE
-    if not file.is_file():
+    if not file.exists() and not file.is_symlink():
         return None
     import pathspec  # lazy: only projects that have a .forceignore pay for it
 
-    lines = file.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    from sflint.safeio import read_settings
+
+    text = read_settings(file, root, FORCEIGNORE).decode("utf-8-sig", errors="replace")
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
+        pattern = line.strip()
+        if not pattern or pattern.startswith("#"):
+            continue
+        segments = pattern.replace("\\*", "").split("/")
+        if any(seg.count("*") > MAX_STARS_PER_SEGMENT for seg in segments if seg != "**"):
+            raise UsageError(
+                f"pattern has more than {MAX_STARS_PER_SEGMENT} '*' wildcards in one part;"
+                " write it as several patterns",
+                FORCEIGNORE,
+                number,
+            )
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except (ValueError, re.error) as exc:
+            raise UsageError(f"invalid pattern: {exc}", FORCEIGNORE, number) from None
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 

@@ -175,3 +175,43 @@ def test_schema_errors_quote_a_short_excerpt_only(
     assert err.startswith("sflint: error: .sflint.yml:1: fail_on: 'ghp_SECRET")
     assert err.endswith("…\n")
     assert len(err) < 220
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        (
+            "*a*a*a*a*a*a*a*a*b",
+            "pattern has more than 2 '*' wildcards in one part; write it as several patterns",
+        ),
+        ("!", "invalid pattern: Invalid git pattern: '!'"),
+        ("\\", "invalid pattern: Invalid git pattern: '\\\\'"),
+        ("[z-a]", "invalid pattern: bad character range z-a at position 10"),
+    ],
+    ids=["backtracking", "bare-negation", "bare-backslash", "bad-range"],
+)
+def test_forceignore_patterns_that_cannot_be_matched_safely(
+    project: Path, capsys: pytest.CaptureFixture[str], pattern: str, message: str
+) -> None:
+    (project / ".forceignore").write_text(f"# ok\n**/profiles/**\n{pattern}\n")
+    code, _, err = run(capsys, "check", str(project))
+    assert (code, err) == (2, f"sflint: error: .forceignore:3: {message}\n")
+
+
+def test_unreadable_forceignore_is_an_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _replace_with_link(project / ".forceignore", project.parent / "secret.txt")
+    code, out, err = run(capsys, "check", str(project))
+    assert (code, err) == (
+        2,
+        "sflint: error: .forceignore: not read: it is a symbolic link to a file outside the"
+        " project\n",
+    )
+    assert SECRET not in out
+
+
+def test_deeply_nested_project_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "sfdx-project.json").write_text("[" * 5000 + "]" * 5000)
+    code, _, err = run(capsys, "check", str(project))
+    assert (code, err) == (2, "sflint: error: sfdx-project.json: nested too deeply\n")
