@@ -193,25 +193,26 @@ def detect(components: Iterable[Component]) -> tuple[Persona, ...]:
     return tuple(sorted(personas, key=lambda p: p.name))
 
 
-def personas_for(config: Config, components: Iterable[Component]) -> tuple[Persona, ...]:
-    """Declared personas, plus detected ones when detection is on.
+def accesses_for(
+    config: Config, components: Iterable[Component], index: Index
+) -> tuple[Access, ...]:
+    """The access of every persona, each resolved once: the declared personas, plus the
+    detected ones when detection is on.
 
     Detection defaults to on when the config declares no integration persona (DESIGN.md).
     """
-    mine = declared(config)
+    mine = tuple(resolve(p, index) for p in declared(config))
     detect_on = config.detect_integration
     if detect_on is None:
-        detect_on = not any(p.kind == INTEGRATION for p in mine)
+        detect_on = not any(a.persona.kind == INTEGRATION for a in mine)
     if not detect_on:
         return mine
     # With detection asked for next to declared personas, a component a declared persona
     # already covers is not a persona again (each grant would be reported twice).
-    comps = tuple(components)
-    index = Index.build(comps)
-    covered = {c.key_t for p in mine for c in resolve(p, index).components}
-    found = detect(comps)
+    covered = {c.key_t for a in mine for c in a.components}
+    found = detect(components)
     return mine + tuple(
-        p
+        resolve(p, index)
         for p in found
         if not any((ComponentType(r.type), r.name) in covered for r in p.references)
     )

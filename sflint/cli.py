@@ -7,16 +7,18 @@ every commit).
 
 from __future__ import annotations
 
+import enum
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from sflint import __version__
-
-FORMATS = ["console", "full", "json", "sarif", "github", "markdown"]
+from sflint.output import Format
+from sflint.settings import FailOn, FixStrategy, LoadOptions
 
 
 class _DefaultGroup(click.Group):
@@ -39,7 +41,21 @@ def _use_color(flag: bool | None) -> bool:
     return sys.stdout.isatty()
 
 
-# Options that several commands share.
+class _EnumChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice of names that converts to the enum member named (``--format json`` is
+    ``Format.JSON``): the commands receive values, never strings to compare."""
+
+    def __init__(self, members: Iterable[tuple[str, enum.Enum]]) -> None:
+        self._members = dict(members)
+        super().__init__(list(self._members))
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, enum.Enum):
+            return value
+        return self._members[super().convert(value, param, ctx)]
+
+
+# Options that several commands share: check, access and init load a project the same way.
 _RULE_DIRS = click.option(
     "--rules",
     "rule_dirs",
@@ -50,10 +66,37 @@ _RULE_DIRS = click.option(
 _PROJECT_PATH = click.option(
     "--path",
     "root",
-    type=click.Path(path_type=Path, exists=True),
+    type=click.Path(path_type=Path),
     default=".",
-    help="The project (default: the current folder).",
+    help="The project, or a file or folder inside it (default: the current folder).",
 )
+_CONFIG = click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Config file (default: .sflint.yml at the project root).",
+)
+_NO_FORCEIGNORE = click.option(
+    "--no-forceignore", is_flag=True, help="Also read files that .forceignore excludes."
+)
+_NO_CACHE = click.option("--no-cache", is_flag=True, help="Do not read or write sflint's cache.")
+
+
+def _load_options(paths: tuple[Path, ...], kw: dict[str, Any]) -> LoadOptions:
+    """The options every command loads a project with (those it does not take stay unset)."""
+
+    def split(values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
+
+    return LoadOptions(
+        paths=paths,
+        config=kw.get("config"),
+        rule_dirs=tuple(kw.get("rule_dirs", ())),
+        select=split(kw.get("select", ())),
+        ignore=split(kw.get("ignore", ())),
+        fail_on=kw.get("fail_on"),
+        use_forceignore=not kw["no_forceignore"],
+        cache_dir=None if kw["no_cache"] else cache_dir(),
+    )
 
 
 def cache_dir() -> Path:
@@ -75,8 +118,8 @@ def cli() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
-    default="console",
+    type=_EnumChoice((f.spec.name, f) for f in Format),
+    default=Format.CONSOLE.spec.name,
     show_default=True,
     help="Output format.",
 )
@@ -102,18 +145,14 @@ def cli() -> None:
     "--ignore", multiple=True, help="Skip these rules (id or name); repeatable or comma-separated."
 )
 @_RULE_DIRS
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Config file (default: .sflint.yml at the project root).",
-)
+@_CONFIG
 @click.option(
     "--fail-on",
-    type=click.Choice(["error", "warning", "note", "never"]),
+    type=_EnumChoice((f.value, f) for f in FailOn),
     help="Exit 1 when a finding is at or above this severity (default: error).",
 )
 @click.option("--show-fixes", is_flag=True, help="Show each finding's fix options and steps.")
-@click.option("--no-forceignore", is_flag=True, help="Also lint files that .forceignore excludes.")
+@_NO_FORCEIGNORE
 @click.option(
     "--color/--no-color",
     default=None,
@@ -124,38 +163,29 @@ def cli() -> None:
 @click.option("--diff", is_flag=True, help="Show the fixes as a unified diff; write nothing.")
 @click.option(
     "--fix-strategy",
-    type=click.Choice(["edit", "clone"]),
-    default="edit",
+    type=_EnumChoice((s.value, s) for s in FixStrategy),
+    default=FixStrategy.EDIT.value,
     show_default=True,
     help="edit: uncheck in the existing set; clone: write a new set without the permission.",
 )
-@click.option("--no-cache", is_flag=True, help="Do not read or write sflint's cache.")
-def check(paths: tuple[Path, ...], fmt: str, **kw: Any) -> None:
+@_NO_CACHE
+def check(paths: tuple[Path, ...], fmt: Format, **kw: Any) -> None:
     """Lint the project containing PATHS (default: the current folder)."""
-    from sflint.app import Options, run
-
-    def split(values: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
+    from sflint.batch import run
+    from sflint.settings import Options
 
     options = Options(
-        paths=paths,
+        load=_load_options(paths, kw),
         format=fmt,
         output=kw["output"],
         sarif_file=kw["sarif_file"],
         sarif_category=kw["sarif_category"],
-        select=split(kw["select"]),
-        ignore=split(kw["ignore"]),
-        rule_dirs=tuple(kw["rule_dirs"]),
-        config=kw["config"],
-        fail_on=kw["fail_on"],
-        show_fixes=kw["show_fixes"] or fmt == "full",
-        use_forceignore=not kw["no_forceignore"],
+        show_fixes=kw["show_fixes"],
         color=_use_color(kw["color"]) and kw["output"] is None,
         quiet=kw["quiet"],
         fix=kw["fix"],
         diff=kw["diff"],
         fix_strategy=kw["fix_strategy"],
-        cache_dir=None if kw["no_cache"] else cache_dir(),
     )
     raise SystemExit(run(options))
 
@@ -182,21 +212,32 @@ def explain(rule: str, rule_dirs: tuple[Path, ...]) -> None:
 @cli.command()
 @click.argument("persona", required=False)
 @_PROJECT_PATH
-def access(persona: str | None, root: Path) -> None:
+@_CONFIG
+@_RULE_DIRS
+@_NO_FORCEIGNORE
+@_NO_CACHE
+def access(persona: str | None, root: Path, **kw: Any) -> None:
     """Show each persona's effective permissions and where each comes from."""
-    from sflint.commands import show_access
+    from sflint.commands_access import show_access
 
-    raise SystemExit(show_access(root, persona))
+    raise SystemExit(show_access(_load_options((root,), kw), persona))
 
 
 @cli.command("init")
 @_PROJECT_PATH
-@click.option("--force", is_flag=True, help="Overwrite an existing .sflint.yml.")
-def init_cmd(root: Path, force: bool) -> None:
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The file to write (default: .sflint.yml at the project root).",
+)
+@_NO_FORCEIGNORE
+@_NO_CACHE
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+def init_cmd(root: Path, force: bool, **kw: Any) -> None:
     """Write a starter .sflint.yml listing the integration users sflint detects."""
-    from sflint.commands import init
+    from sflint.commands_init import init
 
-    raise SystemExit(init(root, force))
+    raise SystemExit(init(_load_options((root,), kw), force))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sflint.access import Access, Index, Persona, resolve, type_word
+from sflint.access import Access, Index, Persona, type_word
 from sflint.catalogue import Catalogue
 from sflint.model import Component, ComponentType, Finding, FixOption
 from sflint.rules.matchers import ComponentSubject, Context, Hit, PersonaSubject, Subject
@@ -73,13 +73,15 @@ def _finding(rule: Rule, subject: Subject, hit: Hit, persona: Persona | None) ->
 def evaluate(
     rules: Iterable[Rule],
     components: tuple[Component, ...],
-    personas: tuple[Persona, ...],
+    accesses: tuple[Access, ...],
     catalogue: Catalogue,
     sources: Mapping[str, bytes] | None = None,
+    index: Index | None = None,
 ) -> list[Finding]:
-    """``sources`` (file bytes by path) are needed only by rules with ``xpath`` matchers."""
-    index = Index.build(components)
-    accesses = [resolve(p, index) for p in personas]
+    """``accesses`` are the personas' resolved access (``access.accesses_for``), ``index``
+    the one they were resolved with; ``sources`` (file bytes by path) are needed only by
+    rules with ``xpath`` matchers."""
+    index = index or Index.build(components)
     ctx = Context(catalogue, index, _members_by_kind(accesses), sources or {})
     findings: dict[tuple[str, str, int, str, str], Finding] = {}
     for rule in rules:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sflint.app import Checked, Options, check
+from sflint.app import Checked, check
+from sflint.pipeline import load
+from sflint.settings import LoadOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = ROOT / "testdata"
@@ -37,7 +39,8 @@ def corpus() -> Path:
 
 
 def run_check(*paths: Path, **options: object) -> Checked:
-    return check(Options(paths=paths, **options))  # type: ignore[arg-type]
+    """One project's check, as ``sflint check PATHS`` runs it (``options``: LoadOptions)."""
+    return check(load(LoadOptions(paths=paths, **options)))  # type: ignore[arg-type]
 
 
 def expected_markers(project: Path) -> list[tuple[str, str, int]]:

@@ -8,6 +8,7 @@ import pytest
 
 from sflint.metadata.loader import read_file
 from sflint.project import MetadataFile, classify
+from sflint.settings import FailOn
 from tests.conftest import CORPUS, run_check
 
 # Without the corpus the one placeholder case is skipped by the ``corpus`` fixture, with its
@@ -29,7 +30,7 @@ def test_every_corpus_file_parses(corpus: Path) -> None:
 
 @pytest.mark.parametrize("name", PROJECTS)
 def test_no_false_alarms_on_real_projects(corpus: Path, name: str) -> None:
-    findings = run_check(corpus / name, fail_on="never").findings
+    findings = run_check(corpus / name, fail_on=FailOn.NEVER).findings
     mfa = [f for f in findings if f.rule in ("SFL001", "SFL002", "SFL003", "SFL005", "SFL010")]
     assert mfa == []
 

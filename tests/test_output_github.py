@@ -7,12 +7,12 @@ import pytest
 from factories import API_MFA, MULTILINE_MESSAGE, make_finding, make_report, scenario_report
 
 from sflint.model import Severity
-from sflint.output import github
+from sflint.output import Format, github
 from sflint.output import render as render_format
 
 
 def test_snapshot(snapshot: Any) -> None:
-    assert render_format("github", scenario_report()) == snapshot
+    assert render_format(Format.GITHUB, scenario_report()) == snapshot
 
 
 def test_one_command_per_finding_with_exact_escaping() -> None:

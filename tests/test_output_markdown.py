@@ -5,12 +5,12 @@ from typing import Any
 
 from factories import API_MFA, make_finding, make_report, scenario_report
 
-from sflint.output import markdown
+from sflint.output import Format, markdown
 from sflint.output import render as render_format
 
 
 def test_snapshot(snapshot: Any) -> None:
-    assert render_format("markdown", scenario_report()) == snapshot
+    assert render_format(Format.MARKDOWN, scenario_report()) == snapshot
 
 
 def test_title_counts_by_severity() -> None:

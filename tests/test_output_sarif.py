@@ -18,8 +18,8 @@ from factories import (
 from sarif_validation import assert_valid_sarif
 
 from sflint.model import Severity
+from sflint.output import Format, sarif
 from sflint.output import render as render_format
-from sflint.output import sarif
 from sflint.rules.model import FixTemplate
 
 
@@ -34,7 +34,7 @@ def _results(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_snapshot(snapshot: Any) -> None:
-    text = render_format("sarif", scenario_report())
+    text = render_format(Format.SARIF, scenario_report())
     assert text == snapshot
     assert text.endswith("}\n")
     assert_valid_sarif(text)

@@ -15,18 +15,22 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def read_file(file: MetadataFile) -> ParsedFile:
+    return read_file_and_bytes(file)[0]
+
+
+def read_file_and_bytes(file: MetadataFile) -> tuple[ParsedFile, bytes | None]:
+    """The parsed file and the bytes it was parsed from (None when it could not be read)."""
     try:
         size = file.path.stat().st_size
         if size > MAX_FILE_BYTES:
             msg = f"file is {size} bytes, over the {MAX_FILE_BYTES} byte limit"
-            return ParsedFile("", 1, problems=(Problem(msg, Location(file.rel, 1)),))
+            return ParsedFile("", 1, problems=(Problem(msg, Location(file.rel, 1)),)), None
         data = file.path.read_bytes()
     except OSError as exc:
-        return ParsedFile(
-            "", 1, problems=(Problem(f"cannot read: {exc.strerror}", Location(file.rel, 1)),)
-        )
+        problem = Problem(f"cannot read: {exc.strerror}", Location(file.rel, 1))
+        return ParsedFile("", 1, problems=(problem,)), None
     expected = "UserPermission" if file.role == "user-permissions" else file.type.value
-    return parse_bytes(data, file.rel, expected)
+    return parse_bytes(data, file.rel, expected), data
 
 
 def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[Component, ...]:
@@ -63,3 +67,13 @@ def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[
 def load_components(files: Iterable[MetadataFile]) -> tuple[Component, ...]:
     """Read every file and assemble the project's components."""
     return build_components((f, read_file(f)) for f in files)
+
+
+def load_with_sources(
+    files: Iterable[MetadataFile],
+) -> tuple[tuple[Component, ...], dict[str, bytes]]:
+    """``load_components``, and the bytes of every readable file by path, read once (for
+    rules that read the files themselves: ``xpath``)."""
+    read = [(f, *read_file_and_bytes(f)) for f in files]
+    components = build_components((f, parsed) for f, parsed, _ in read)
+    return components, {f.rel: data for f, _, data in read if data is not None}

@@ -1,11 +1,16 @@
-"""Output formats: one module per format, each exposing ``render(report) -> str``.
+"""Output formats: one module per format, each exposing a ``render(report) -> str``.
 
-Formats are looked up in a table of module names and imported only when chosen, so that
+``Format`` is the one registry: each member names its module and says what the format can
+do, so the CLI's choices and the batch runner's decisions come from here, never from a
+format's name. A format's module is imported only when it is chosen, so that
 ``sflint --help`` never pays for sarif-om or json (cfn-lint does the same for its SARIF).
+
+Adding a format: its module, one member here, and its entry in tests/test_formats.py.
 """
 
 from __future__ import annotations
 
+import enum
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,14 +21,53 @@ if TYPE_CHECKING:
     from sflint.output.edits import ProposedFix
     from sflint.rules.model import Rule
 
-FORMATS: dict[str, str] = {
-    "console": "sflint.output.console",
-    "full": "sflint.output.console",
-    "json": "sflint.output.json_format",
-    "sarif": "sflint.output.sarif",
-    "github": "sflint.output.github",
-    "markdown": "sflint.output.markdown",
-}
+
+@dataclass(frozen=True)
+class FormatSpec:
+    name: str  # what ``--format`` takes
+    module: str
+    function: str = "render"
+    # Written for a person at a terminal: ``--quiet`` and colour apply.
+    console: bool = False
+    # Carries machine fixes (SARIF ``fixes``): the check computes each finding's proposed fix.
+    carries_fixes: bool = False
+    # Shows each finding's fix options and steps.
+    shows_fixes: bool = False
+
+
+class Format(enum.Enum):
+    _value_: FormatSpec
+
+    CONSOLE = FormatSpec("console", "sflint.output.console", console=True)
+    FULL = FormatSpec(
+        "full", "sflint.output.console", "render_full", console=True, shows_fixes=True
+    )
+    JSON = FormatSpec("json", "sflint.output.json_format", shows_fixes=True)
+    SARIF = FormatSpec("sarif", "sflint.output.sarif", carries_fixes=True, shows_fixes=True)
+    GITHUB = FormatSpec("github", "sflint.output.github")
+    MARKDOWN = FormatSpec("markdown", "sflint.output.markdown", shows_fixes=True)
+
+    @property
+    def spec(self) -> FormatSpec:
+        return self.value
+
+    @classmethod
+    def named(cls, name: str) -> Format:
+        """The format ``--format NAME`` chooses."""
+        for member in cls:
+            if member.value.name == name:
+                return member
+        raise ValueError(f"unknown format {name!r}")
+
+    def with_fixes(self) -> Format:
+        """The format that adds fix steps (``--show-fixes``): ``full`` for the console; a
+        format that shows them already, or cannot, stays as it is."""
+        if self.value.shows_fixes:
+            return self
+        return next(
+            (f for f in Format if f.value.module == self.value.module and f.value.shows_fixes),
+            self,
+        )
 
 
 @dataclass(frozen=True)
@@ -44,7 +88,7 @@ class Report:
     proposed_fixes: Mapping[tuple[str, str], tuple[ProposedFix, ...]] = field(default_factory=dict)
 
 
-def render(fmt: str, report: Report) -> str:
-    module = importlib.import_module(FORMATS[fmt])
-    text: str = module.render(report) if fmt != "full" else module.render_full(report)
+def render(fmt: Format, report: Report) -> str:
+    module = importlib.import_module(fmt.value.module)
+    text: str = getattr(module, fmt.value.function)(report)
     return text

@@ -35,6 +35,18 @@ class Context:
     members_by_kind: dict[str, frozenset[tuple[ComponentType, str]]] = field(hash=False)
     # File bytes by project-relative path, for ``xpath`` matchers only (empty otherwise).
     sources: Mapping[str, bytes] = field(default_factory=dict, hash=False)
+    # Each file's namespace-free tree, parsed on first use: every xpath rule of the run
+    # reads the same tree (XPath evaluation does not change it).
+    _trees: dict[str, etree._Element | None] = field(
+        default_factory=dict, hash=False, compare=False, repr=False
+    )
+
+    def namespace_free(self, path: str) -> etree._Element | None:
+        """The file at ``path`` with namespaces removed; None when absent or not XML."""
+        if path not in self._trees:
+            data = self.sources.get(path)
+            self._trees[path] = None if data is None else _namespace_free(data)
+        return self._trees[path]
 
 
 @dataclass(frozen=True)
@@ -268,10 +280,7 @@ class XPath:
         matched = False
         hits: list[Hit] = []
         for path in c.files:
-            data = subject.ctx.sources.get(path)
-            if data is None:
-                continue
-            tree = _namespace_free(data)
+            tree = subject.ctx.namespace_free(path)
             if tree is None:
                 continue
             try:

@@ -1,0 +1,221 @@
+"""``sflint check`` over a batch of paths: ``run(options) -> int``.
+
+pre-commit passes the changed files of every project in a repository in one batch. The
+runner groups them by project, checks each project with its own settings, applies or shows
+the fixes, rebases each project's paths onto the batch's common folder, writes the report
+in the chosen format and returns the exit code (0, 1, or 2 for usage errors). What a
+format needs is asked of ``Format``, never decided by its name.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from sflint import __version__
+from sflint.errors import UsageError
+from sflint.output import Format, Report, render
+from sflint.settings import Options, check_exists
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from sflint.app import Checked
+    from sflint.catalogue import Catalogue
+    from sflint.model import Finding
+    from sflint.output.edits import ProposedFix
+    from sflint.rules.model import Rule
+
+ProposedFixes = dict[tuple[str, str], tuple["ProposedFix", ...]]
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One project's contribution to the batch's report, paths already rebased."""
+
+    findings: tuple[Finding, ...]
+    suppressed: tuple[Finding, ...]
+    rules: tuple[Rule, ...]
+    files: int
+    components: int
+    forceignored: int
+    status: int  # the project's own fail_on decides for its findings
+    proposed_fixes: Mapping[tuple[str, str], tuple[ProposedFix, ...]]
+
+
+def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    fmt = options.format.with_fixes() if options.show_fixes else options.format
+    try:
+        parts, diff_status = _check_all(options, fmt, out, err)
+    except UsageError as exc:
+        return _fail(exc, err)
+    if options.diff:
+        return diff_status
+    report = _report(parts, options, fmt)
+    try:
+        if not (options.quiet and fmt.spec.console and not report.findings):
+            _write(render(fmt, report), options.output, out)
+        if options.sarif_file is not None:
+            _write(render(Format.SARIF, report), options.sarif_file, out)
+    except UsageError as exc:
+        return _fail(exc, err)
+    return max((p.status for p in parts), default=0)
+
+
+def _fail(exc: UsageError, err: TextIO) -> int:
+    err.write(f"sflint: error: {exc}\n")
+    return 2
+
+
+def _check_all(options: Options, fmt: Format, out: TextIO, err: TextIO) -> tuple[list[_Part], int]:
+    """Check every project of the batch; with ``--fix`` check again what remains after the
+    edits. Returns the parts and, for ``--diff``, its exit status."""
+    from sflint.app import check
+    from sflint.catalogue import load_catalogue
+    from sflint.pipeline import load
+
+    catalogue: Catalogue = load_catalogue()  # once for every project of the batch
+    groups = _groups(options.load.paths)
+    roots = [root for root, _ in groups]
+    base = Path(os.path.commonpath(roots)) if len(roots) > 1 else roots[0]
+    wants_fixes = fmt.spec.carries_fixes or options.sarif_file is not None
+    parts: list[_Part] = []
+    diff_status = 0
+    for root, paths in groups:
+        load_options = replace(options.load, paths=paths)
+        checked = check(load(load_options, catalogue))
+        if options.diff or options.fix:
+            diff_status = max(diff_status, _fix(checked, options, base, out, err))
+            if options.diff:
+                continue
+            checked = check(load(load_options, catalogue))  # what remains after the edits
+        parts.append(_part(checked, _prefix(root, base), wants_fixes))
+    return parts, diff_status
+
+
+def _part(checked: Checked, prefix: str, wants_fixes: bool) -> _Part:
+    loaded = checked.loaded
+    return _Part(
+        findings=_rebase(checked.findings, prefix),
+        suppressed=_rebase(checked.suppressed, prefix),
+        rules=loaded.rules,
+        files=len(loaded.project.files),
+        components=len(loaded.components),
+        forceignored=len(loaded.project.forceignored),
+        status=checked.exit_code,
+        proposed_fixes=_sarif_fixes(checked, prefix) if wants_fixes else {},
+    )
+
+
+def _report(parts: list[_Part], options: Options, fmt: Format) -> Report:
+    rules = {r.id: r for p in parts for r in p.rules}
+    fixes: ProposedFixes = {}
+    for p in parts:
+        fixes.update(p.proposed_fixes)
+    return Report(
+        findings=tuple(sorted((f for p in parts for f in p.findings), key=lambda f: f.sort_key)),
+        rules=tuple(sorted(rules.values(), key=lambda r: r.id)),
+        version=__version__,
+        files=sum(p.files for p in parts),
+        components=sum(p.components for p in parts),
+        forceignored=sum(p.forceignored for p in parts),
+        show_fixes=fmt.spec.shows_fixes,
+        color=options.color and fmt.spec.console,
+        sarif_category=options.sarif_category,
+        proposed_fixes=fixes,
+        suppressed=tuple(
+            sorted((f for p in parts for f in p.suppressed), key=lambda f: f.sort_key)
+        ),
+    )
+
+
+def _write(text: str, dest: Path | None, out: TextIO) -> None:
+    if dest is None:
+        out.write(text)
+        return
+    from sflint.safeio import write_text
+
+    # Never through a symbolic link; a failure is exit 2, not 1: CI reads 1 as "findings".
+    write_text(dest, text)
+
+
+def _groups(paths: tuple[Path, ...]) -> list[tuple[Path, tuple[Path, ...]]]:
+    """Paths by the project that holds them. pre-commit passes files of every project in a
+    repository in one batch; each project is checked with its own config and personas."""
+    from sflint.project import find_root
+
+    check_exists(paths)
+    if not paths:
+        return [(find_root(Path.cwd()), ())]
+    by_root: dict[Path, list[Path]] = {}
+    for p in paths:
+        by_root.setdefault(find_root(p.resolve()), []).append(p)
+    return [(root, tuple(group)) for root, group in sorted(by_root.items())]
+
+
+def _prefix(root: Path, base: Path) -> str:
+    """How a project's paths are shown: relative to its own root when it is the only one
+    checked, else prefixed with the project's folder relative to the common base."""
+    rel = os.path.relpath(root, base)
+    return "" if rel == "." else Path(rel).as_posix() + "/"
+
+
+def _rebase(findings: tuple[Finding, ...], prefix: str) -> tuple[Finding, ...]:
+    if not prefix:
+        return findings
+    return tuple(
+        replace(
+            f,
+            path=prefix + f.path,
+            related_paths=tuple(prefix + p for p in f.related_paths),
+        )
+        for f in findings
+    )
+
+
+# The two calls into the fix engine (planning and applying, and SARIF's proposed fixes)
+# stay together here, small, so that the fix package can change them in one place.
+
+
+def _fix(checked: Checked, options: Options, base: Path, out: TextIO, err: TextIO) -> int:
+    """Plan the fixes; with --diff print them (exit 1 when there is a change), with --fix
+    write them atomically and report what changed."""
+    from sflint.fix import apply_edits, unified_diff
+    from sflint.fixplan import plan
+
+    loaded = checked.loaded
+    root = loaded.project.root
+    strategy = options.fix_strategy.value
+    todo = plan(checked.findings, loaded.components, root, strategy, loaded.settings.config)
+    for line in (*todo.errors, *todo.notes):
+        err.write(f"{line}\n")
+    if options.diff:
+        out.write(unified_diff(todo.edits, base))
+        return 1 if todo.edits else 0
+    result = apply_edits(todo.edits, root)
+    for refusal in result.refused:
+        err.write(f"{refusal.path}: not written: {refusal.reason}\n")
+    refused = {r.path for r in result.refused}
+    fixed = [f for f in todo.fixed if (root / f.path) not in refused]
+    files = len(result.applied)
+    err.write(f"Fixed {len(fixed)} of {len(checked.findings)} findings; {files} files written.\n")
+    return 0
+
+
+def _sarif_fixes(checked: Checked, prefix: str) -> ProposedFixes:
+    from sflint.fixplan import proposed_fixes
+
+    loaded = checked.loaded
+    found = proposed_fixes(checked.findings, loaded.components, loaded.project.root)
+    return {
+        (prefix + path, fingerprint): tuple(
+            replace(fix, edits=tuple(replace(e, path=prefix + e.path) for e in fix.edits))
+            for fix in value
+        )
+        for (path, fingerprint), value in found.items()
+    }

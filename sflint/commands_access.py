@@ -1,0 +1,34 @@
+"""``sflint access [PERSONA]``: load the project, render each persona's access tree."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from sflint.errors import UsageError
+from sflint.settings import LoadOptions
+
+
+def show_access(
+    options: LoadOptions,
+    persona: str | None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    from sflint.output.access_tree import render
+    from sflint.pipeline import load
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        accesses = load(options).accesses
+    except UsageError as exc:
+        err.write(f"sflint: error: {exc}\n")
+        return 2
+    if persona is not None:
+        accesses = tuple(a for a in accesses if a.persona.name == persona)
+        if not accesses:
+            err.write(f"sflint: error: no persona named {persona!r}\n")
+            return 2
+    out.write(render(accesses))
+    return 0

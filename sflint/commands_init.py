@@ -1,0 +1,103 @@
+"""``sflint init``: write a starter ``.sflint.yml`` with the integration users detected."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+from sflint.errors import UsageError
+from sflint.settings import LoadOptions
+
+if TYPE_CHECKING:
+    from sflint.access import Persona
+
+
+def _yaml_str(value: str) -> str:
+    # A JSON string is a valid YAML double-quoted scalar: safe for any component name.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def starter_config(candidates: tuple[Persona, ...]) -> str:
+    """The text of a starter ``.sflint.yml``: one persona per detected integration signal."""
+    lines = [
+        "# sflint settings for this project (see sflint's README, `.sflint.yml` reference).",
+        "#",
+        "# Which user holds which permission set is org data that a repository cannot show:",
+        "# declare each integration user here, with the profile, permission sets and permission",
+        "# set groups assigned to it in Setup (Users > the user > Permission Set Assignments).",
+    ]
+    if not candidates:
+        lines += [
+            "# No integration signal was found in the metadata. An example:",
+            "#",
+            "# personas:",
+            "#   - name: Commission app connection",
+            "#     kind: integration",
+            "#     profile: Minimum Access - API Only Integrations",
+            "#     permission_sets: [Commission_App_API]",
+            "#     permission_set_groups: [Integration_Base]",
+            "personas: []",
+        ]
+        return "\n".join(lines) + "\n"
+    lines += [
+        "# The personas below were detected from signals in the metadata; check each one",
+        "# against the org and add what the user is assigned besides.",
+        "personas:",
+    ]
+    keys = {
+        "Profile": "profile",
+        "PermissionSet": "permission_sets",
+        "PermissionSetGroup": "permission_set_groups",
+    }
+    for p in candidates:
+        lines += [
+            f"  - name: {_yaml_str(p.name)}",
+            f"    # detected: {p.signal}",
+            "    kind: integration",
+        ]
+        for ref in p.references:
+            key = keys[ref.type]
+            value = _yaml_str(ref.name)
+            lines.append(f"    {key}: {value}" if key == "profile" else f"    {key}: [{value}]")
+    return "\n".join(lines) + "\n"
+
+
+def init(
+    options: LoadOptions, force: bool, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Write the starter config to ``options.config`` (default: ``.sflint.yml`` at the
+    project root), where ``sflint check --config`` then reads it."""
+    from sflint.config import SCHEMA, Config
+    from sflint.pipeline import load
+    from sflint.project import CONFIG_FILE
+    from sflint.yamlload import parse_yaml, validate
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        # The file init writes is not read: with no config every integration signal is
+        # detected, and a broken file that --force replaces cannot stop it.
+        loaded = load(options, config=Config())
+    except UsageError as exc:
+        return _fail(exc, err)
+    target = options.config or loaded.settings.root / CONFIG_FILE
+    if target.exists() and not force:
+        return _fail(UsageError(f"{target} exists; --force overwrites it"), err)
+    candidates = tuple(a.persona for a in loaded.accesses)
+    text = starter_config(candidates)
+    # What init writes must load: check it before the file exists.
+    validate(parse_yaml(text, CONFIG_FILE), SCHEMA)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        return _fail(UsageError(f"cannot write {target}: {exc.strerror}"), err)
+    out.write(f"Wrote {target} with {len(candidates)} detected integration persona(s).\n")
+    for p in candidates:
+        out.write(f"  {p.name}: {p.signal}\n")
+    return 0
+
+
+def _fail(exc: UsageError, err: TextIO) -> int:
+    err.write(f"sflint: error: {exc}\n")
+    return 2

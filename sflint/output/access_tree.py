@@ -1,0 +1,44 @@
+"""``sflint access``: each persona's enabled user permissions as a tree, each with the chain
+it comes through (group → set) and the file and line that grants it. Pure: values in, text
+out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sflint.access import Access
+
+NO_PERSONAS = "No personas: declare them in .sflint.yml (see README) or add integration signals.\n"
+
+
+def render(accesses: Iterable[Access]) -> str:
+    lines: list[str] = []
+    for access in accesses:
+        lines += _persona(access)
+    if not lines:
+        return NO_PERSONAS
+    return "\n".join(lines) + "\n"
+
+
+def _persona(access: Access) -> list[str]:
+    p = access.persona
+    how = (
+        f"detected: {p.signal}" if p.signal else f"declared in {p.location.path}:{p.location.line}"
+    )
+    lines = [f"{p.name} [{p.kind}] ({how})"]
+    enabled = sorted(
+        (g for g in access.grants if g.grant.enabled), key=lambda g: (g.grant.name, g.chain)
+    )
+    for g in enabled:
+        muted = f"  [muted by {g.muted_by.name}]" if g.muted_by else ""
+        loc = g.grant.location
+        lines.append(f"  ├─ {g.grant.name}  ← {g.chain}  ({loc.path}:{loc.line}){muted}")
+    for r in (*access.unresolved, *access.missing_members):
+        lines.append(
+            f"  └─ ? {r.type} {r.name} is not in the project ({r.location.path}:{r.location.line})"
+        )
+    if not enabled and not access.incomplete:
+        lines.append("  (no enabled user permissions)")
+    return lines

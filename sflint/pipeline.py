@@ -1,0 +1,103 @@
+"""The front half of every command: one project loaded once.
+
+``load`` finds the project holding the given paths, reads its ``.sflint.yml``, resolves the
+settings, discovers and reads the metadata files, loads and selects the rules, and resolves
+every persona's access. ``check``, ``access`` and ``init`` all start here, so they honour
+the same options, the same cache and the same path rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sflint.errors import UsageError
+from sflint.settings import LoadOptions, Settings, check_exists, resolve
+
+if TYPE_CHECKING:
+    from sflint.access import Access, Index
+    from sflint.catalogue import Catalogue
+    from sflint.config import Config
+    from sflint.model import Component
+    from sflint.project import Project
+    from sflint.rules.model import Rule
+
+
+@dataclass(frozen=True)
+class Loaded:
+    settings: Settings
+    project: Project
+    components: tuple[Component, ...]
+    rules: tuple[Rule, ...]  # the selected rules, in id order
+    catalogue: Catalogue  # the shipped one with the config's known permissions
+    index: Index
+    accesses: tuple[Access, ...]  # every persona's access, declared ones first
+    # File bytes by project-relative path, kept only when a rule reads the files (``xpath``).
+    sources: Mapping[str, bytes] = field(default_factory=dict, hash=False)
+
+
+def load(
+    options: LoadOptions,
+    catalogue: Catalogue | None = None,
+    *,
+    config: Config | None = None,
+) -> Loaded:
+    """Load the project holding ``options.paths`` (default: the current folder).
+
+    ``catalogue`` is the shipped permission catalogue when the caller already loaded it (a
+    batch of several projects); ``config`` replaces reading ``.sflint.yml`` (``init``, which
+    writes that file, must not read the one it replaces).
+    """
+    from sflint.access import Index, accesses_for
+    from sflint.catalogue import load_catalogue
+    from sflint.config import load_config
+    from sflint.metadata.loader import load_components, load_with_sources
+    from sflint.project import find_root, load_project
+    from sflint.rules.loader import load_rules
+
+    check_exists(options.paths)
+    paths = options.paths or (Path.cwd(),)
+    root = find_root(paths[0].resolve())
+    if config is None:
+        config = load_config(root, options.config, options.cache_dir)
+    settings = resolve(options, root, config)
+    rules = _pick(load_rules(settings.rule_dirs, root, settings.cache_dir), settings)
+    project = load_project(
+        root, use_forceignore=settings.use_forceignore, extra=settings.extra_files
+    )
+    # Only xpath rules read the files themselves; only then are the bytes kept.
+    sources: Mapping[str, bytes] = {}
+    if any(r.reads_files for r in rules):
+        components, sources = load_with_sources(project.files)
+    else:
+        components = load_components(project.files)
+    index = Index.build(components)
+    return Loaded(
+        settings=settings,
+        project=project,
+        components=components,
+        rules=rules,
+        catalogue=(catalogue or load_catalogue()).with_extra(config.known_permissions),
+        index=index,
+        accesses=accesses_for(config, components, index),
+        sources=sources,
+    )
+
+
+def _pick(rules: tuple[Rule, ...], settings: Settings) -> tuple[Rule, ...]:
+    """The rules ``select``/``ignore`` leave; an unknown id or name is a usage error, at its
+    line in the config when it comes from there."""
+    config = settings.config
+    known = {r.id for r in rules} | {r.name for r in rules}
+    for ident in (*settings.select, *settings.ignore):
+        if ident in known:
+            continue
+        if ident in config.rule_lines:
+            line = config.rule_lines[ident]
+            raise UsageError(f"unknown rule {ident!r} (see `sflint rules`)", config.path, line)
+        raise UsageError(f"unknown rule {ident!r} in --select/--ignore (see `sflint rules`)")
+    select, ignore = settings.select, settings.ignore
+    chosen = [r for r in rules if not select or r.id in select or r.name in select]
+    return tuple(r for r in chosen if r.id not in ignore and r.name not in ignore)

@@ -1,0 +1,135 @@
+"""What the user asked for: the options typed on the command line, and the one ``Settings``
+value they resolve to once ``.sflint.yml`` is read (the command line wins, in ``resolve``).
+
+Imported by the CLI at start-up for its enum choices, so it imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sflint.errors import UsageError
+from sflint.model import Severity
+from sflint.output import Format
+from sflint.project import CONFIG_FILE, FORCEIGNORE, PROJECT_FILE
+
+if TYPE_CHECKING:
+    from sflint.config import Config
+
+
+class FailOn(enum.Enum):
+    """``--fail-on`` / ``fail_on:``: exit 1 when a finding is at or above this severity."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+    NEVER = "never"
+
+    @property
+    def threshold(self) -> Severity | None:
+        """The lowest severity that fails the run; None: nothing does."""
+        return None if self is FailOn.NEVER else Severity(self.value)
+
+
+class FixStrategy(enum.Enum):
+    """``--fix-strategy``: the admin's Option 1 or Option 2 (DESIGN.md, The headline problem)."""
+
+    EDIT = "edit"  # uncheck the permission in the existing set or profile
+    CLONE = "clone"  # write a new set without it, to assign instead
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """The command-line options that shape what is loaded: the same for check, access, init."""
+
+    paths: tuple[Path, ...] = ()
+    config: Path | None = None
+    rule_dirs: tuple[Path, ...] = ()
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fail_on: FailOn | None = None
+    use_forceignore: bool = True
+    # Validated config and rule files by content hash; None: no cache (see cli.cache_dir).
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Options:
+    """``sflint check``: what to load, and what to do with the findings."""
+
+    load: LoadOptions = LoadOptions()
+    format: Format = Format.CONSOLE
+    output: Path | None = None
+    sarif_file: Path | None = None
+    sarif_category: str | None = None
+    show_fixes: bool = False
+    color: bool = False
+    quiet: bool = False
+    fix: bool = False
+    diff: bool = False
+    fix_strategy: FixStrategy = FixStrategy.EDIT
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One project's settings: command line and ``.sflint.yml`` merged."""
+
+    root: Path
+    config: Config  # personas, detection, known permissions; where each setting was read
+    fail_on: FailOn
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    # The folders of YAML rules: the built-in pack, then the config's, then the command line's.
+    rule_dirs: tuple[Path, ...]
+    use_forceignore: bool
+    cache_dir: Path | None
+    # Files named on the command line; they are read even outside the package directories.
+    extra_files: tuple[Path, ...]
+    # Project-relative paths the user asked about; None means the whole project.
+    targets: tuple[str, ...] | None
+
+
+def resolve(options: LoadOptions, root: Path, config: Config) -> Settings:
+    """Merge the command line and the config of the project at ``root``: the command line
+    wins where both say something (``--select`` replaces ``rules.select``; ``--ignore`` adds
+    to ``rules.ignore``, as ruff's ``--extend-ignore`` would)."""
+    from sflint.rules.loader import builtin_rules_dir  # lazy: loads the rule schema
+
+    config_fail_on = FailOn(config.fail_on) if config.fail_on else None
+    return Settings(
+        root=root,
+        config=config,
+        fail_on=options.fail_on or config_fail_on or FailOn.ERROR,
+        select=options.select or config.select,
+        ignore=(*config.ignore, *options.ignore),
+        rule_dirs=(builtin_rules_dir(), *config.rule_paths, *options.rule_dirs),
+        use_forceignore=options.use_forceignore,
+        cache_dir=options.cache_dir,
+        extra_files=tuple(p for p in options.paths if p.is_file()),
+        targets=targets(options.paths, root),
+    )
+
+
+def targets(paths: tuple[Path, ...], root: Path) -> tuple[str, ...] | None:
+    """Project-relative paths the user asked about; None means the whole project."""
+    out: list[str] = []
+    for p in paths:
+        try:
+            rel = p.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            raise UsageError(f"{p}: not inside the project at {root}") from None
+        if rel == "." or p.name in (CONFIG_FILE, PROJECT_FILE, FORCEIGNORE):
+            # The project settings shape every persona: report the whole project.
+            return None
+        out.append(rel)
+    return tuple(out) or None
+
+
+def check_exists(paths: tuple[Path, ...]) -> None:
+    """Every command takes paths by the same rule: each must exist."""
+    for p in paths:
+        if not p.exists():
+            raise UsageError(f"{p}: no such file or folder")
