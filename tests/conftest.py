@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,23 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is not beside the project ({CORPUS} is absent)")
     return CORPUS
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``sflint ARGS`` in-process: (exit code, stdout, stderr)."""
+    from sflint.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def copy_example(tmp_path: Path, name: str = "p") -> Path:
+    """A writable copy of the bundled example project."""
+
+    project = tmp_path / name
+    shutil.copytree(EXAMPLE, project)
+    return project
 
 
 def run_check(*paths: Path, **options: object) -> Checked:
