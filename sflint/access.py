@@ -13,26 +13,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sflint.config import Config, PersonaConfig, Reference
-from sflint.model import Component, ComponentType, Grant, Location
+from sflint.kinds import kind_of
+from sflint.model import Component, ComponentType, Grant, Location, PersonaKind
 
-INTEGRATION = "integration"
 # The Salesforce Integration user license and its permission set license (SALESFORCE.md,
 # Integration users).
 INTEGRATION_USER_LICENSE = "Salesforce Integration"
 INTEGRATION_PSL = "SalesforceAPIIntegrationPsl"
 API_ONLY = "ApiUserOnly"
 
-_TYPE_WORDS = {
-    ComponentType.PROFILE: "profile",
-    ComponentType.PERMISSION_SET: "permission set",
-    ComponentType.PERMISSION_SET_GROUP: "permission set group",
-    ComponentType.MUTING_PERMISSION_SET: "muting permission set",
-}
-
 
 def type_word(ctype: ComponentType) -> str:
     """How Setup names the type in a sentence: "permission set", "profile"."""
-    return _TYPE_WORDS[ctype]
+    return kind_of(ctype).word
 
 
 def describe(component: Component) -> str:
@@ -42,7 +35,7 @@ def describe(component: Component) -> str:
 @dataclass(frozen=True)
 class Persona:
     name: str
-    kind: str
+    kind: PersonaKind
     references: tuple[Reference, ...]
     location: Location
     # For a detected persona: the signal that made it one; None when declared in config.
@@ -109,7 +102,7 @@ def resolve(persona: Persona, index: Index) -> Access:
     unresolved: list[Reference] = []
     missing: list[Reference] = []
     for ref in persona.references:
-        ctype = ComponentType(ref.type)
+        ctype = ref.type
         component = index.find(ctype, ref.name)
         if component is None:
             unresolved.append(ref)
@@ -122,9 +115,7 @@ def resolve(persona: Persona, index: Index) -> Access:
         for m in component.muting_members:
             muter = index.find(ComponentType.MUTING_PERMISSION_SET, m.name)
             if muter is None:
-                missing.append(
-                    Reference(ComponentType.MUTING_PERMISSION_SET.value, m.name, m.location)
-                )
+                missing.append(Reference(ComponentType.MUTING_PERMISSION_SET, m.name, m.location))
             else:
                 muting.append(muter)
                 used.append(muter)
@@ -132,7 +123,7 @@ def resolve(persona: Persona, index: Index) -> Access:
             ps = index.find(ComponentType.PERMISSION_SET, member.name)
             if ps is None:
                 missing.append(
-                    Reference(ComponentType.PERMISSION_SET.value, member.name, member.location)
+                    Reference(ComponentType.PERMISSION_SET, member.name, member.location)
                 )
                 continue
             used.append(ps)
@@ -153,7 +144,7 @@ def _from_config(p: PersonaConfig) -> Persona:
 
 
 def _ref(c: Component) -> Reference:
-    return Reference(c.type.value, c.name, c.location)
+    return Reference(c.type, c.name, c.location)
 
 
 def detect(components: Iterable[Component]) -> tuple[Persona, ...]:
@@ -185,11 +176,15 @@ def detect(components: Iterable[Component]) -> tuple[Persona, ...]:
             in_group.update(hits)
             why = signals[(ComponentType.PERMISSION_SET, hits[0])]
             signal = f"it contains permission set {hits[0]}: {why}"
-            personas.append(Persona(describe(c), INTEGRATION, (_ref(c),), c.location, signal))
+            personas.append(
+                Persona(describe(c), PersonaKind.INTEGRATION, (_ref(c),), c.location, signal)
+            )
     for c in comps:
         key = c.key_t
         if key in signals and not (c.type is ComponentType.PERMISSION_SET and c.name in in_group):
-            personas.append(Persona(describe(c), INTEGRATION, (_ref(c),), c.location, signals[key]))
+            personas.append(
+                Persona(describe(c), PersonaKind.INTEGRATION, (_ref(c),), c.location, signals[key])
+            )
     return tuple(sorted(personas, key=lambda p: p.name))
 
 
@@ -204,7 +199,7 @@ def accesses_for(
     mine = tuple(resolve(p, index) for p in declared(config))
     detect_on = config.detect_integration
     if detect_on is None:
-        detect_on = not any(a.persona.kind == INTEGRATION for a in mine)
+        detect_on = not any(a.persona.kind is PersonaKind.INTEGRATION for a in mine)
     if not detect_on:
         return mine
     # With detection asked for next to declared personas, a component a declared persona
@@ -214,5 +209,5 @@ def accesses_for(
     return mine + tuple(
         resolve(p, index)
         for p in found
-        if not any((ComponentType(r.type), r.name) in covered for r in p.references)
+        if not any((r.type, r.name) in covered for r in p.references)
     )

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from sflint.errors import UsageError
+from sflint.kinds import persona_keys
 from sflint.settings import LoadOptions
 
 if TYPE_CHECKING:
@@ -45,21 +46,17 @@ def starter_config(candidates: tuple[Persona, ...]) -> str:
         "# against the org and add what the user is assigned besides.",
         "personas:",
     ]
-    keys = {
-        "Profile": "profile",
-        "PermissionSet": "permission_sets",
-        "PermissionSetGroup": "permission_set_groups",
-    }
+    keys = {ctype: key for key, ctype in persona_keys()}
     for p in candidates:
         lines += [
             f"  - name: {_yaml_str(p.name)}",
             f"    # detected: {p.signal}",
-            "    kind: integration",
+            f"    kind: {p.kind.value}",
         ]
         for ref in p.references:
             key = keys[ref.type]
             value = _yaml_str(ref.name)
-            lines.append(f"    {key}: {value}" if key == "profile" else f"    {key}: [{value}]")
+            lines.append(f"    {key.key}: [{value}]" if key.many else f"    {key.key}: {value}")
     return "\n".join(lines) + "\n"
 
 

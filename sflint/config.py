@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from sflint.errors import UsageError
-from sflint.model import Location
+from sflint.kinds import persona_keys
+from sflint.model import ComponentType, Location, PersonaKind
 
-_NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_NAME = {"type": "string", "minLength": 1}
+_NAMES = {"type": "array", "items": _NAME}
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -23,11 +25,11 @@ SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
                 "required": ["name"],
                 "properties": {
-                    "name": {"type": "string", "minLength": 1},
-                    "kind": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"},
-                    "profile": {"type": "string", "minLength": 1},
-                    "permission_sets": _NAMES,
-                    "permission_set_groups": _NAMES,
+                    "name": _NAME,
+                    # A typo (``integraton``) would leave the persona outside every rule.
+                    "kind": {"enum": [k.value for k in PersonaKind]},
+                    # profile: one name (a user has exactly one); the others: lists.
+                    **{p.key: _NAMES if p.many else _NAME for p, _ in persona_keys()},
                 },
             },
         },
@@ -47,7 +49,7 @@ SCHEMA: dict[str, Any] = {
 class Reference:
     """A component named in the config, with the line that names it."""
 
-    type: str  # ComponentType value
+    type: ComponentType
     name: str
     location: Location
 
@@ -55,7 +57,7 @@ class Reference:
 @dataclass(frozen=True)
 class PersonaConfig:
     name: str
-    kind: str
+    kind: PersonaKind
     references: tuple[Reference, ...]
     location: Location
 
@@ -94,14 +96,10 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
     doc = load_checked(file, display, SCHEMA, cache, root=None if given else root)
     data = doc.data if doc.data is not None else {}
     personas = []
-    kinds = (
-        ("profile", "Profile"),
-        ("permission_sets", "PermissionSet"),
-        ("permission_set_groups", "PermissionSetGroup"),
-    )
     for i, entry in enumerate(data.get("personas", [])):
         refs: list[Reference] = []
-        for key, ctype in kinds:
+        for persona_key, ctype in persona_keys():
+            key = persona_key.key
             value = entry.get(key)
             names = [value] if isinstance(value, str) else (value or [])
             for j, name in enumerate(names):
@@ -110,7 +108,7 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
         personas.append(
             PersonaConfig(
                 name=entry["name"],
-                kind=entry.get("kind", "integration"),
+                kind=PersonaKind(entry.get("kind", PersonaKind.INTEGRATION.value)),
                 references=tuple(refs),
                 location=Location(display, doc.line(("personas", i))),
             )

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from sflint.access import Access, Index, Persona, type_word
 from sflint.catalogue import Catalogue
-from sflint.model import Component, ComponentType, Finding, FixOption
+from sflint.model import PERSONA_TYPE, Component, ComponentType, Finding, FixOption
 from sflint.rules.matchers import ComponentSubject, Context, Hit, PersonaSubject, Subject
 from sflint.rules.model import FixTemplate, Rule
 from sflint.rules.template import fill
@@ -15,19 +15,19 @@ from sflint.rules.template import fill
 def _members_by_kind(accesses: Iterable[Access]) -> dict[str, frozenset[tuple[ComponentType, str]]]:
     out: dict[str, set[tuple[ComponentType, str]]] = {}
     for a in accesses:
-        out.setdefault(a.persona.kind, set()).update(c.key_t for c in a.components)
+        out.setdefault(a.persona.kind.value, set()).update(c.key_t for c in a.components)
     return {k: frozenset(v) for k, v in out.items()}
 
 
 def _fixes(
-    templates: tuple[FixTemplate, ...], ctype: str, values: dict[str, str]
+    templates: tuple[FixTemplate, ...], type_name: str, values: dict[str, str]
 ) -> tuple[FixOption, ...]:
     return tuple(
         FixOption(
             t.id, fill(t.title, values), tuple(fill(s, values) for s in t.steps), t.action, t.clone
         )
         for t in templates
-        if not t.applies_to or ctype in t.applies_to
+        if not t.applies_to or type_name in t.applies_to
     )
 
 
@@ -39,12 +39,12 @@ def _sentence(text: str) -> str:
 def _finding(rule: Rule, subject: Subject, hit: Hit, persona: Persona | None) -> Finding:
     component: Component | None = hit.component
     values = dict(hit.values)
+    ctype: ComponentType | None = None  # a finding about the persona as a whole
+    cname = persona.name if persona else ""
     if component is not None:
         values.setdefault("component", component.name)
         values.setdefault("component_type", type_word(component.type))
-        ctype, cname = component.type.value, component.name
-    else:
-        ctype, cname = "Persona", persona.name if persona else ""
+        ctype, cname = component.type, component.name
     if persona is not None:
         values["persona"] = persona.name
         values["signal"] = f" (detected: {persona.signal})" if persona.signal else ""
@@ -54,6 +54,8 @@ def _finding(rule: Rule, subject: Subject, hit: Hit, persona: Persona | None) ->
     for note in rule.notes:
         if note.when.evaluate(subject)[0]:
             message = f"{message} {fill(note.text, values)}"
+    # A fix option names the types it is for, "Persona" among them (rules/schema.py).
+    type_name = PERSONA_TYPE if ctype is None else ctype.value
     return Finding(
         rule=rule.id,
         name=rule.name,
@@ -65,7 +67,7 @@ def _finding(rule: Rule, subject: Subject, hit: Hit, persona: Persona | None) ->
         component_name=cname,
         key=hit.key,
         persona=persona.name if persona else None,
-        fixes=_fixes(rule.fixes, ctype, values),
+        fixes=_fixes(rule.fixes, type_name, values),
         related_paths=hit.related,
     )
 
@@ -92,7 +94,7 @@ def evaluate(
                     subjects.append((ComponentSubject(c, ctx), None, Hit(c.location, c.name, c)))
         if "persona" in rule.scope:
             for a in accesses:
-                if a.persona.kind in rule.applies_to:
+                if a.persona.kind.value in rule.applies_to:
                     # A finding about the persona as a whole (no API access, say) can be
                     # caused by a change to any file its access is built from.
                     related = tuple(p for c in a.components for p in c.files)

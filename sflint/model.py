@@ -7,13 +7,37 @@ import hashlib
 from dataclasses import dataclass
 
 
-class ComponentType(str, enum.Enum):
-    """The four permission metadata types (Metadata API Developer Guide, API 67.0)."""
+class ValueEnum(str, enum.Enum):
+    """A str-valued enum that prints as its value on every Python version.
+
+    ``str()`` and f-strings of a plain ``(str, Enum)`` member give its value on Python 3.10
+    but ``Cls.NAME`` from 3.11 on (``enum.StrEnum`` is 3.11+). sflint's own text uses
+    ``.value``; this keeps code that formats a member it was given as a ``str`` unchanged.
+    """
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class ComponentType(ValueEnum):
+    """The four permission metadata types (Metadata API Developer Guide, API 67.0); what
+    sflint knows about each is in ``sflint.kinds``."""
 
     PERMISSION_SET = "PermissionSet"
     PROFILE = "Profile"
     PERMISSION_SET_GROUP = "PermissionSetGroup"
     MUTING_PERMISSION_SET = "MutingPermissionSet"
+
+
+# What outputs print as the component type of a finding about a persona as a whole.
+PERSONA_TYPE = "Persona"
+
+
+class PersonaKind(ValueEnum):
+    """Whose access a persona is; rules apply to personas of given kinds."""
+
+    INTEGRATION = "integration"  # an external app's API user: the built-in rules
+    USER = "user"  # a human user's access, for teams' own rules
 
 
 class Severity(str, enum.Enum):
@@ -151,7 +175,7 @@ class Finding:
     path: str
     line: int
     message: str
-    component_type: str
+    component_type: ComponentType | None  # None: about a persona as a whole
     component_name: str
     key: str
     persona: str | None = None
@@ -161,10 +185,15 @@ class Finding:
     related_paths: tuple[str, ...] = ()
 
     @property
+    def type_name(self) -> str:
+        """The component type as outputs print it: ``PermissionSet``, or ``Persona``."""
+        return PERSONA_TYPE if self.component_type is None else self.component_type.value
+
+    @property
     def fingerprint(self) -> str:
         """Stable identity across edits: never built from lines (DESIGN.md, Findings)."""
         ident = "\x1f".join(
-            (self.rule, self.component_type, self.component_name, self.key, self.persona or "")
+            (self.rule, self.type_name, self.component_name, self.key, self.persona or "")
         )
         return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
 

@@ -14,25 +14,19 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from sflint.errors import UsageError
+from sflint.kinds import KINDS, Child, Kind, Role
 from sflint.model import ComponentType
 
 PROJECT_FILE = "sfdx-project.json"
 FORCEIGNORE = ".forceignore"
 CONFIG_FILE = ".sflint.yml"
 
-# Source format, then Metadata API format (Metadata API Developer Guide, "File suffix").
-SUFFIXES: tuple[tuple[str, ComponentType], ...] = (
-    (".permissionset-meta.xml", ComponentType.PERMISSION_SET),
-    (".profile-meta.xml", ComponentType.PROFILE),
-    (".permissionsetgroup-meta.xml", ComponentType.PERMISSION_SET_GROUP),
-    (".mutingpermissionset-meta.xml", ComponentType.MUTING_PERMISSION_SET),
-    (".permissionset", ComponentType.PERMISSION_SET),
-    (".profile", ComponentType.PROFILE),
-    (".permissionsetgroup", ComponentType.PERMISSION_SET_GROUP),
-    (".mutingpermissionset", ComponentType.MUTING_PERMISSION_SET),
+# Source format, then Metadata API format, of every kind (sflint/kinds.py).
+SUFFIXES: tuple[tuple[str, ComponentType], ...] = tuple(
+    (k.suffixes[i], k.type) for i in (0, 1) for k in KINDS
 )
-# Decomposed permission sets (Salesforce CLI beta): user permissions live in child files.
-USER_PERMISSION_SUFFIX = ".userPermission-meta.xml"
+# Child files of decomposed components (Salesforce CLI beta), each with its kind.
+_CHILDREN: tuple[tuple[Kind, Child], ...] = tuple((k, c) for k in KINDS for c in k.children)
 SKIP_DIRS = frozenset({".git", ".sf", ".sfdx", "node_modules", ".venv", "__pycache__"})
 
 
@@ -42,8 +36,7 @@ class MetadataFile:
     rel: str  # POSIX path relative to the project root
     type: ComponentType
     name: str  # component API name, URL-decoded
-    # "main" for a component file, "user-permissions" for a decomposed child file.
-    role: str = "main"
+    role: Role = Role.MAIN
 
 
 @dataclass(frozen=True)
@@ -53,19 +46,20 @@ class Project:
     forceignored: tuple[str, ...]
 
 
-def classify(path: Path) -> tuple[ComponentType, str, str] | None:
+def classify(path: Path) -> tuple[ComponentType, str, Role] | None:
     """(type, component name, role) for a permission metadata file, else None."""
     name = path.name
-    if name.endswith(USER_PERMISSION_SUFFIX):
-        # Beta2: permissionsets/<PS>/<PS>.userPermission-meta.xml;
-        # Beta: permissionsets/<PS>/userPermissions/<Perm>.userPermission-meta.xml.
-        folder = path.parent
-        if folder.name == "userPermissions":
-            folder = folder.parent
-        return ComponentType.PERMISSION_SET, unquote(folder.name), "user-permissions"
+    for kind, child in _CHILDREN:
+        if name.endswith(child.suffix) and len(name) > len(child.suffix):
+            # The component is the folder that holds the child file, or, in a layout with
+            # one file per entry (beta: <PS>/userPermissions/<Perm>...), the folder above.
+            folder = path.parent
+            if any(folder.name == layout.folder for layout in child.layouts):
+                folder = folder.parent
+            return kind.type, unquote(folder.name), child.role
     for suffix, ctype in SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
-            return ctype, unquote(name[: -len(suffix)]), "main"
+            return ctype, unquote(name[: -len(suffix)]), Role.MAIN
     return None
 
 

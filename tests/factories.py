@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sflint.model import Finding, FixOption, Severity
+from sflint.model import ComponentType, Finding, FixOption, Severity
 from sflint.output import Report
 from sflint.rules.model import Docs, FixTemplate, Rule
 
@@ -53,7 +53,7 @@ def make_finding(
     message: str,
     *,
     severity: Severity | None = None,
-    component_type: str = "PermissionSet",
+    component_type: ComponentType | None = ComponentType.PERMISSION_SET,
     component_name: str = "Integration",
     key: str = "TwoFactorApi",
     persona: str | None = None,
@@ -153,7 +153,7 @@ def scenario_report(**kwargs: Any) -> Report:
             PROFILE_PATH,
             12,
             "Commission app connection: TwoFactorApi is enabled by Custom: Sales Profile",
-            component_type="Profile",
+            component_type=ComponentType.PROFILE,
             component_name="Custom: Sales Profile",
             persona="Commission app connection",
             fixes=(

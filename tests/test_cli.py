@@ -106,6 +106,39 @@ def test_bad_config_is_file_line(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert err == "sflint: error: .sflint.yml:3: unknown key 'profiles'\n"
 
 
+@pytest.mark.parametrize("command", [("check",), ("access", "--path")])
+def test_persona_kind_typo_is_file_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """A misspelt kind would leave the persona outside every rule, silently."""
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    config = project / ".sflint.yml"
+    config.write_text(config.read_text().replace("kind: integration", "kind: integraton"))
+    code, out, err = run(capsys, *command, str(project))
+    assert (code, out) == (2, "")
+    assert err == (
+        "sflint: error: .sflint.yml:4: personas.0.kind: 'integraton' is not one of"
+        " ['integration', 'user']\n"
+    )
+
+
+def test_user_persona_is_outside_the_integration_rules(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    config = project / ".sflint.yml"
+    text = config.read_text().replace("kind: integration", "kind: user")
+    config.write_text(text + "detect_integration: false\n")
+    code, out, _ = run(capsys, "check", str(project), "--format", "json", "--fail-on", "never")
+    assert code == 0
+    assert [f["persona"] for f in json.loads(out)["findings"] if f["persona"]] == []
+    code, out, _ = run(capsys, "access", "--path", str(project))
+    assert code == 0
+    assert out.splitlines()[0] == "Commission app connection [user] (declared in .sflint.yml:3)"
+
+
 def test_single_file_reports_only_that_file(capsys: pytest.CaptureFixture[str]) -> None:
     target = (
         EXAMPLE
@@ -408,6 +441,28 @@ def test_fix_leaves_read_only_files_alone(
     assert code == 1
     assert f"{target}: not written: is read-only" in err
     assert target.read_bytes() == before
+
+
+def test_fix_of_a_group_names_its_type(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The fix engine formats the component type it is given: it must read as the type's
+    name on every Python version (an f-string of a str-mixin enum member does not)."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "ACME004-fix-group.yaml").write_text(
+        "id: ACME004\nname: fix-group\nsummary: s\nseverity: error\nscope: file\n"
+        "applies_to: [PermissionSetGroup]\nmatch:\n  not: {license: Nope}\nmessage: m\n"
+        "fixes:\n  - id: turn-off\n    title: t\n    action: disable-permission\n    steps: [s]\n"
+        "docs: {why: w, how_to_fix: h}\n"
+    )
+    project = tmp_path / "p"
+    shutil.copytree(CASES / "muting", project)
+    args = ("check", str(project), "--rules", str(rules), "--select", "ACME004", "--fix")
+    code, _, err = run(capsys, *args)
+    assert code == 1
+    group = "force-app/main/default/permissionsetgroups/Plain_Group.permissionsetgroup-meta.xml"
+    assert (
+        f"{group}: not fixed: cannot fix a PermissionSetGroup: only PermissionSet, Profile\n" in err
+    )
 
 
 def test_fix_goes_on_past_a_permission_with_nothing_to_disable(

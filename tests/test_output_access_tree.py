@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sflint.access import Access, EffectiveGrant, Persona
 from sflint.config import Reference
-from sflint.model import Component, ComponentType, Grant, Location
+from sflint.model import Component, ComponentType, Grant, Location, PersonaKind
 from sflint.output.access_tree import NO_PERSONAS, render
 
 CONFIG = Location(".sflint.yml", 2)
@@ -22,7 +22,7 @@ def test_no_personas() -> None:
 
 
 def test_grants_sorted_with_chain_muting_and_missing_components() -> None:
-    persona = Persona("App", "integration", (), CONFIG)
+    persona = Persona("App", PersonaKind.INTEGRATION, (), CONFIG)
     access = Access(
         persona,
         (
@@ -31,7 +31,7 @@ def test_grants_sorted_with_chain_muting_and_missing_components() -> None:
             EffectiveGrant(_grant("AuthorApex", 7, enabled=False), SET),
         ),
         (SET,),
-        (Reference("Profile", "Gone", Location(".sflint.yml", 4)),),
+        (Reference(ComponentType.PROFILE, "Gone", Location(".sflint.yml", 4)),),
     )
     assert render((access,)) == (
         "App [integration] (declared in .sflint.yml:2)\n"
@@ -43,7 +43,9 @@ def test_grants_sorted_with_chain_muting_and_missing_components() -> None:
 
 
 def test_detected_persona_without_enabled_permissions() -> None:
-    persona = Persona("permission set Sync", "integration", (), SET.location, "it enables X")
+    persona = Persona(
+        "permission set Sync", PersonaKind.INTEGRATION, (), SET.location, "it enables X"
+    )
     access = Access(
         persona, (EffectiveGrant(_grant("ApiEnabled", 5, enabled=False), SET),), (SET,), ()
     )

@@ -24,14 +24,8 @@ from urllib.parse import urlsplit
 import pytest
 from pre_commit.clientlib import load_manifest  # type: ignore[import-untyped]
 
-from sflint.project import (
-    CONFIG_FILE,
-    FORCEIGNORE,
-    PROJECT_FILE,
-    SUFFIXES,
-    USER_PERMISSION_SUFFIX,
-    classify,
-)
+from sflint.kinds import KINDS
+from sflint.project import CONFIG_FILE, FORCEIGNORE, PROJECT_FILE, classify
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
@@ -78,14 +72,66 @@ def _hook_matches(hook: dict[str, Any], path: str) -> bool:
 SETTINGS = (PROJECT_FILE, CONFIG_FILE, FORCEIGNORE)
 
 
-@pytest.mark.parametrize(
-    "suffix", [s for s, _ in SUFFIXES] + [USER_PERMISSION_SUFFIX], ids=lambda s: s.lstrip(".")
-)
-@pytest.mark.parametrize("folder", ["", "force-app/main/default/permissionsets/", "a b/%3A/"])
-def test_manifest_selects_every_suffix_sflint_reads(
-    hook: dict[str, Any], suffix: str, folder: str
+# The hook's ``files:`` pattern must select exactly what sflint reads: every name below is
+# generated from the kinds table (sflint/kinds.py), so a kind added there without the pattern
+# (or a pattern that grows past the table) fails here.
+FOLDERS = ("", "force-app/main/default/permissionsets/", "a b/%3A/")
+
+
+def _table_paths() -> list[str]:
+    """A file of every suffix of every kind, and every decomposed child layout."""
+    paths = [
+        f"{folder}Custom%3A Sales{suffix}"
+        for k in KINDS
+        for suffix in k.suffixes
+        for folder in FOLDERS
+    ]
+    for k in KINDS:
+        for child in k.children:
+            for layout in child.layouts:
+                for folder in FOLDERS:
+                    parent = f"{folder}{k.folder}/PS/"
+                    name = f"{parent}{layout.folder}/ApiEnabled" if layout.folder else f"{parent}PS"
+                    paths.append(f"{name}{child.suffix}")
+    return paths
+
+
+def _near_misses() -> list[str]:
+    """Names one step from a suffix of the table, which neither sflint nor the hook reads."""
+    suffixes = [s for k in KINDS for s in k.suffixes] + [
+        c.suffix for k in KINDS for c in k.children
+    ]
+    words = [k.source_suffix[1:].removesuffix("-meta.xml") for k in KINDS]
+    names: list[str] = []
+    for suffix in suffixes:
+        word = suffix[1:]
+        names += [
+            suffix,  # the suffix alone names no component (``.profile`` is a shell's)
+            f"X{suffix}.orig",
+            f"X{suffix}x",
+            f"X{suffix[:-1]}",
+            f"X_{word}",
+            f"X.x{word}",
+            f"X{suffix.upper()}",
+        ]
+    # Two type words run together: a pattern such as ``(profile|permissionset)\w*`` says yes.
+    names += [f"X.{a}{b}{tail}" for a in words for b in words for tail in ("", "-meta.xml")]
+    return names
+
+
+@pytest.mark.parametrize("path", _table_paths())
+def test_manifest_selects_every_file_of_the_kinds_table(hook: dict[str, Any], path: str) -> None:
+    assert classify(Path(path)) is not None, path
+    assert _hook_matches(hook, path), path
+
+
+@pytest.mark.parametrize("path", _near_misses())
+def test_manifest_and_sflint_skip_near_misses_of_the_kinds_table(
+    hook: dict[str, Any], path: str
 ) -> None:
-    assert _hook_matches(hook, f"{folder}Custom%3A Sales{suffix}")
+    for folder in FOLDERS:
+        assert classify(Path(folder + path)) is None, folder + path
+        assert not _hook_matches(hook, folder + path), folder + path
 
 
 @pytest.mark.parametrize("name", SETTINGS)

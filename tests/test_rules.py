@@ -8,19 +8,14 @@ from pathlib import Path
 import pytest
 
 from sflint.errors import UsageError
-from sflint.model import CloneNaming
+from sflint.kinds import kind_of
+from sflint.model import CloneNaming, ComponentType
 from sflint.rules.loader import builtin_rules_dir, load_rules
 from sflint.rules.model import Example, Rule
 from tests.conftest import run_check
 
 RULES = load_rules((builtin_rules_dir(),))
 EXAMPLES = [(r, e) for r in RULES for e in r.examples]
-SUFFIX = {
-    "PermissionSet": ("permissionsets", ".permissionset-meta.xml"),
-    "Profile": ("profiles", ".profile-meta.xml"),
-    "PermissionSetGroup": ("permissionsetgroups", ".permissionsetgroup-meta.xml"),
-    "MutingPermissionSet": ("mutingpermissionsets", ".mutingpermissionset-meta.xml"),
-}
 
 
 def test_rule_names_are_the_contract() -> None:
@@ -43,7 +38,8 @@ def test_rule_names_are_the_contract() -> None:
     ("rule", "example"), EXAMPLES, ids=[f"{r.id}-{i}" for i, (r, _) in enumerate(EXAMPLES)]
 )
 def test_rule_examples(rule: Rule, example: Example, tmp_path: Path) -> None:
-    folder, suffix = SUFFIX[example.component_type]
+    kind = kind_of(ComponentType(example.component_type))
+    folder, suffix = kind.folder, kind.source_suffix
     target = tmp_path / "force-app" / folder / f"Example{suffix}"
     target.parent.mkdir(parents=True)
     target.write_text(example.xml, encoding="utf-8")

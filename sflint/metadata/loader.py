@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from sflint.kinds import Role
 from sflint.metadata.reader import ParsedFile, parse_bytes
 from sflint.model import Component, ComponentType, Location, Problem
 from sflint.project import MetadataFile
@@ -29,8 +30,7 @@ def read_file_and_bytes(file: MetadataFile) -> tuple[ParsedFile, bytes | None]:
     except OSError as exc:
         problem = Problem(f"cannot read: {exc.strerror}", Location(file.rel, 1))
         return ParsedFile("", 1, problems=(problem,)), None
-    expected = "UserPermission" if file.role == "user-permissions" else file.type.value
-    return parse_bytes(data, file.rel, expected), data
+    return parse_bytes(data, file.rel, file.type, file.role), data
 
 
 def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[Component, ...]:
@@ -45,7 +45,7 @@ def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[
         current = out.get(key)
         if current is None:
             current = Component(type=file.type, name=file.name, files=())
-        is_main = file.role == "main"
+        is_main = file.role is Role.MAIN
         current = replace(
             current,
             files=(*current.files, file.rel),

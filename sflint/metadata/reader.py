@@ -9,34 +9,16 @@ never writes one, and refusing it closes the entity-expansion door entirely.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
-from sflint.model import Grant, Location, Member, Problem, Suppression
-
-# Root elements by what the file holds (Metadata API Developer Guide, API 67.0; decomposed
-# child files from forcedotcom/source-deploy-retrieve decomposedPermissionSetTransformer).
-ROOTS = {
-    "PermissionSet": ("PermissionSet",),
-    "Profile": ("Profile",),
-    "PermissionSetGroup": ("PermissionSetGroup",),
-    "MutingPermissionSet": ("MutingPermissionSet",),
-    # decomposePermissionSetBeta: one grant per file; Beta2: all grants, namespace-free root.
-    "UserPermission": ("UserPermission", "PermissionSet"),
-}
+from sflint.kinds import Role, Root, kind_of
+from sflint.model import ComponentType, Grant, Location, Member, Problem, Suppression
 
 _TRUE = "true"
 METADATA_NS = "http://soap.sforce.com/2006/04/metadata"
-# Direct children of the root element that carry what the rules need.
-_READ = (
-    "userPermissions",
-    "label",
-    "license",
-    "userLicense",
-    "permissionSets",
-    "mutingPermissionSets",
-)
 
 
 @dataclass(frozen=True)
@@ -241,14 +223,53 @@ def _grant(el: etree._Element, path: str, lines: _Lines, local: str) -> Grant | 
     return Grant(name, enabled, Location(path, line))
 
 
-def parse_bytes(data: bytes, path: str, expected: str) -> ParsedFile:
-    """Parse ``data`` (the bytes of ``path``) expected to be of kind ``expected`` (see ROOTS)."""
-    parsed = _parse(data, path, expected)
+@dataclass
+class _Found:
+    """What the extractors collect from one file, in document order."""
+
+    path: str
+    lines: _Lines
+    texts: dict[str, str] = field(default_factory=dict)
+    grants: list[Grant] = field(default_factory=list)
+    members: list[Member] = field(default_factory=list)
+    muting: list[Member] = field(default_factory=list)
+
+
+def _add_grant(el: etree._Element, local: str, found: _Found) -> None:
+    grant = _grant(el, found.path, found.lines, local)
+    if grant is not None:
+        found.grants.append(grant)
+
+
+def _add_text(el: etree._Element, local: str, found: _Found) -> None:
+    found.texts[local] = _text(el)
+
+
+def _add_member(el: etree._Element, local: str, found: _Found) -> None:
+    member = Member(_text(el), Location(found.path, found.lines.start(el, local)))
+    (found.members if local == "permissionSets" else found.muting).append(member)
+
+
+# How each child element that a kind reads (``Root.reads`` in sflint/kinds.py) is extracted;
+# ``local`` is the element's own name, which its line is counted by.
+EXTRACTORS: dict[str, Callable[[etree._Element, str, _Found], None]] = {
+    "userPermissions": _add_grant,
+    "label": _add_text,
+    "license": _add_text,
+    "userLicense": _add_text,
+    "permissionSets": _add_member,
+    "mutingPermissionSets": _add_member,
+}
+
+
+def parse_bytes(data: bytes, path: str, ctype: ComponentType, role: Role = Role.MAIN) -> ParsedFile:
+    """Parse ``data`` (the bytes of ``path``), a file of ``role`` of a ``ctype`` component."""
+    parsed = _parse(data, path, kind_of(ctype).roots(role))
     found = suppressions(data, path)
     return replace(parsed, suppressions=found) if found else parsed
 
 
-def _parse(data: bytes, path: str, expected: str) -> ParsedFile:
+def _parse(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
     try:
         root = etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as exc:
@@ -287,49 +308,39 @@ def _parse(data: bytes, path: str, expected: str) -> ParsedFile:
             )
         )
     local = _local(root.tag) or ""
-    if local not in ROOTS[expected]:
-        wanted = " or ".join(f"<{r}>" for r in ROOTS[expected])
+    spec = next((r for r in roots if r.local == local), None)
+    if spec is None:
+        wanted = " or ".join(f"<{r.local}>" for r in roots)
         problems.append(
             Problem(f"unexpected root element <{local}>; expected {wanted}", Location(path, line))
         )
         return ParsedFile(local, line, problems=tuple(problems))
 
-    if local == "UserPermission":
-        grant = _grant(root, path, lines, local)
-        return ParsedFile(local, line, grants=(grant,) if grant else (), problems=tuple(problems))
+    return _extract(root, line, spec, _Found(path, lines), tuple(problems))
 
-    label = license_ = user_license = None
-    grants: list[Grant] = []
-    members: list[Member] = []
-    muting: list[Member] = []
-    # Only the children sflint reads: lxml filters by tag in C, which matters for profiles
-    # with tens of thousands of field permissions.
-    ns = etree.QName(root).namespace
-    tags = [f"{{{ns}}}{t}" if ns else t for t in _READ]
-    for child in root.iterchildren(*tags):
-        name = _local(child.tag)
-        if name == "userPermissions":
-            grant = _grant(child, path, lines, name)
-            if grant is not None:
-                grants.append(grant)
-        elif name == "label":
-            label = _text(child)
-        elif name == "license":
-            license_ = _text(child)
-        elif name == "userLicense":
-            user_license = _text(child)
-        elif name == "permissionSets":
-            members.append(Member(_text(child), Location(path, lines.start(child, name))))
-        elif name == "mutingPermissionSets":
-            muting.append(Member(_text(child), Location(path, lines.start(child, name))))
+
+def _extract(
+    root: etree._Element, line: int, spec: Root, found: _Found, problems: tuple[Problem, ...]
+) -> ParsedFile:
+    """The values of a file whose root element is ``spec``, as the kinds table says to read."""
+    local = _local(root.tag) or ""
+    if spec.entry is not None:
+        EXTRACTORS[spec.entry](root, local, found)
+    else:
+        # Only the children the kind reads: lxml filters by tag in C, which matters for
+        # profiles with tens of thousands of field permissions.
+        ns = etree.QName(root).namespace
+        for child in root.iterchildren(*(f"{{{ns}}}{t}" if ns else t for t in spec.reads)):
+            name = _local(child.tag) or ""
+            EXTRACTORS[name](child, name, found)
     return ParsedFile(
         local,
         line,
-        label=label,
-        license=license_,
-        user_license=user_license,
-        grants=tuple(grants),
-        members=tuple(members),
-        muting_members=tuple(muting),
-        problems=tuple(problems),
+        label=found.texts.get("label"),
+        license=found.texts.get("license"),
+        user_license=found.texts.get("userLicense"),
+        grants=tuple(found.grants),
+        members=tuple(found.members),
+        muting_members=tuple(found.muting),
+        problems=problems,
     )

@@ -27,7 +27,7 @@ def _persona(access: Access) -> list[str]:
     how = (
         f"detected: {p.signal}" if p.signal else f"declared in {p.location.path}:{p.location.line}"
     )
-    lines = [f"{p.name} [{p.kind}] ({how})"]
+    lines = [f"{p.name} [{p.kind.value}] ({how})"]
     enabled = sorted(
         (g for g in access.grants if g.grant.enabled), key=lambda g: (g.grant.name, g.chain)
     )
@@ -37,7 +37,8 @@ def _persona(access: Access) -> list[str]:
         lines.append(f"  ├─ {g.grant.name}  ← {g.chain}  ({loc.path}:{loc.line}){muted}")
     for r in (*access.unresolved, *access.missing_members):
         lines.append(
-            f"  └─ ? {r.type} {r.name} is not in the project ({r.location.path}:{r.location.line})"
+            f"  └─ ? {r.type.value} {r.name} is not in the project"
+            f" ({r.location.path}:{r.location.line})"
         )
     if not enabled and not access.incomplete:
         lines.append("  (no enabled user permissions)")

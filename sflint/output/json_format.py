@@ -19,7 +19,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "path": f.path,
         "line": f.line,
         "message": f.message,
-        "component": {"type": f.component_type, "name": f.component_name},
+        "component": {"type": f.type_name, "name": f.component_name},
         "key": f.key,
         "persona": f.persona,
         "fingerprint": f.fingerprint,

@@ -126,7 +126,7 @@ def _finding(finding: Finding) -> list[str]:
         f"#### {escape(finding.rule)} {escape(finding.name)} ({finding.severity.value})",
         "",
         f"{code(f'{finding.path}:{max(finding.line, 1)}')} · "
-        f"{escape(finding.component_type)} {escape(finding.component_name)}",
+        f"{escape(finding.type_name)} {escape(finding.component_name)}",
         "",
         escape(message),
         "",

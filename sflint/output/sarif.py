@@ -218,7 +218,7 @@ def _bare_descriptor(finding: Finding) -> Any:
 def _result(finding: Finding, rule_index: int, proposed: Sequence[ProposedFix]) -> Any:
     line = max(finding.line, 1)
     properties: dict[str, Any] = {
-        "component": {"type": finding.component_type, "name": finding.component_name},
+        "component": {"type": finding.type_name, "name": finding.component_name},
         "key": finding.key,
     }
     if finding.persona is not None:

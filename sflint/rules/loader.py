@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sflint.errors import UsageError
+from sflint.kinds import component_types
 from sflint.model import CloneNaming, Severity
 from sflint.rules import matchers as m
 from sflint.rules.model import Docs, Example, FixTemplate, Note, Rule
@@ -143,7 +144,7 @@ def parse_rule(doc: Document) -> Rule:
     scope = (d["scope"],) if isinstance(d["scope"], str) else tuple(d["scope"])
     if "persona" in scope and "applies_to" not in d:
         raise doc.error(("scope",), "a persona rule needs applies_to (persona kinds)")
-    default_types = ["PermissionSet", "Profile", "PermissionSetGroup", "MutingPermissionSet"]
+    default_types = [t.value for t in component_types()]
     notes = tuple(
         Note(
             _compile(doc, n["when"], ("notes", i, "when")),

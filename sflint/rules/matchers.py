@@ -185,7 +185,7 @@ class InPersona:
 
     def evaluate(self, subject: Subject) -> Result:
         if isinstance(subject, PersonaSubject):
-            return (subject.access.persona.kind == self.kind, ())
+            return (subject.access.persona.kind.value == self.kind, ())
         members = subject.ctx.members_by_kind.get(self.kind, frozenset())
         return (subject.component.key_t in members, ())
 
@@ -235,9 +235,9 @@ class Unresolved:
             hits = [
                 Hit(
                     r.location,
-                    f"{r.type}:{r.name}",
+                    f"{r.type.value}:{r.name}",
                     None,
-                    (("detail", f"{type_word(ComponentType(r.type))} {r.name}"),),
+                    (("detail", f"{type_word(r.type)} {r.name}"),),
                 )
                 for r in subject.access.unresolved
             ]

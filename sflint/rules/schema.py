@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sflint.kinds import component_types
+from sflint.model import PERSONA_TYPE
+
 _NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
-_TYPES = ["PermissionSet", "Profile", "PermissionSetGroup", "MutingPermissionSet", "Persona"]
+# Every component type of the kinds table; a fix option may also be for a persona-wide finding.
+_COMPONENT_TYPES = [t.value for t in component_types()]
+_TYPES = [*_COMPONENT_TYPES, PERSONA_TYPE]
 _TEXT = {"type": "string", "minLength": 1}
 
 SCHEMA: dict[str, Any] = {
@@ -94,7 +99,7 @@ SCHEMA: dict[str, Any] = {
                 "properties": {
                     "bad": _TEXT,
                     "good": _TEXT,
-                    "type": {"enum": _TYPES[:4]},
+                    "type": {"enum": _COMPONENT_TYPES},
                     "expect": {"type": "integer", "minimum": 0},
                 },
                 "oneOf": [{"required": ["bad"]}, {"required": ["good"]}],
