@@ -14,6 +14,8 @@ class Catalogue:
     privileged: dict[str, int] = field(hash=False)
     # Lower-cased name -> canonical name, to suggest the real spelling of a wrong-case name.
     folded: dict[str, str] = field(hash=False)
+    # Why each privileged permission is one (the ``why`` column of privileged.tsv).
+    privilege_reasons: dict[str, str] = field(default_factory=dict, hash=False)
 
     def known(self, name: str) -> bool:
         return name in self.labels
@@ -41,7 +43,9 @@ class Catalogue:
         labels = dict(self.labels)
         for n in names:
             labels.setdefault(n, "")
-        return Catalogue(labels, self.misspellings, self.privileged, self.folded)
+        return Catalogue(
+            labels, self.misspellings, self.privileged, self.folded, self.privilege_reasons
+        )
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -54,6 +58,8 @@ def load_catalogue() -> Catalogue:
     for row in _rows("user-permissions.tsv"):
         labels[row["name"]] = row["label"]
     misspellings = {r["wrong"]: r["right"] for r in _rows("known-misspellings.tsv")}
-    privileged = {r["name"]: int(r["tier"]) for r in _rows("privileged.tsv")}
+    tiers = _rows("privileged.tsv")
+    privileged = {r["name"]: int(r["tier"]) for r in tiers}
+    reasons = {r["name"]: r["why"] for r in tiers}
     folded = {n.lower(): n for n in labels}
-    return Catalogue(labels, misspellings, privileged, folded)
+    return Catalogue(labels, misspellings, privileged, folded, reasons)

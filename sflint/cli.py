@@ -192,19 +192,35 @@ def check(paths: tuple[Path, ...], fmt: Format, **kw: Any) -> None:
 
 @cli.command("rules")
 @_RULE_DIRS
-def rules_cmd(rule_dirs: tuple[Path, ...]) -> None:
-    """List the rules."""
-    from sflint.commands import list_rules
+@click.option(
+    "--format",
+    "fmt",
+    # Literal values: the enum's module stays unimported until the command runs.
+    type=click.Choice(["table", "markdown"]),
+    default="table",
+    show_default=True,
+    help="table: one line per rule; markdown: the rule reference (docs/rules.md).",
+)
+@click.option(
+    "--check-examples",
+    is_flag=True,
+    help="Run every rule's examples and report those that do not hold (exit 1).",
+)
+def rules_cmd(rule_dirs: tuple[Path, ...], fmt: str, check_examples: bool) -> None:
+    """List the rules, print their reference, or test their examples."""
+    from sflint import commands_rules as cr
 
-    raise SystemExit(list_rules(rule_dirs))
+    if check_examples:
+        raise SystemExit(cr.check_examples(rule_dirs))
+    raise SystemExit(cr.list_rules(rule_dirs, cr.RulesFormat(fmt)))
 
 
 @cli.command()
 @click.argument("rule")
 @_RULE_DIRS
 def explain(rule: str, rule_dirs: tuple[Path, ...]) -> None:
-    """Explain RULE (id or name): why, how to fix, the fix options."""
-    from sflint.commands import explain_rule
+    """Explain RULE (id or name): why, how to fix, the fix options, the examples."""
+    from sflint.commands_rules import explain_rule
 
     raise SystemExit(explain_rule(rule, rule_dirs))
 

@@ -9,6 +9,7 @@ from sflint.catalogue import Catalogue
 from sflint.model import PERSONA_TYPE, Component, ComponentType, Finding, FixOption
 from sflint.rules.matchers import ComponentSubject, Context, Hit, PersonaSubject, Subject
 from sflint.rules.model import FixTemplate, Rule
+from sflint.rules.scope import Scope
 from sflint.rules.template import fill
 
 
@@ -37,6 +38,7 @@ def _sentence(text: str) -> str:
 
 
 def _finding(rule: Rule, subject: Subject, hit: Hit, persona: Persona | None) -> Finding:
+    # The values filled here are what rules.scope.SCOPE_PLACEHOLDERS promises the loader.
     component: Component | None = hit.component
     values = dict(hit.values)
     ctype: ComponentType | None = None  # a finding about the persona as a whole
@@ -88,13 +90,13 @@ def evaluate(
     findings: dict[tuple[str, str, int, str, str], Finding] = {}
     for rule in rules:
         subjects: list[tuple[Subject, Persona | None, Hit]] = []
-        if "file" in rule.scope:
+        if Scope.FILE in rule.scope:
             for c in components:
-                if c.type.value in rule.applies_to:
+                if c.type in rule.component_types:
                     subjects.append((ComponentSubject(c, ctx), None, Hit(c.location, c.name, c)))
-        if "persona" in rule.scope:
+        if Scope.PERSONA in rule.scope:
             for a in accesses:
-                if a.persona.kind.value in rule.applies_to:
+                if a.persona.kind in rule.persona_kinds:
                     # A finding about the persona as a whole (no API access, say) can be
                     # caused by a change to any file its access is built from.
                     related = tuple(p for c in a.components for p in c.files)

@@ -7,6 +7,7 @@ from typing import Any
 from sflint.model import ComponentType, Finding, FixOption, Severity
 from sflint.output import Report
 from sflint.rules.model import Docs, FixTemplate, Rule
+from sflint.rules.scope import Scope
 
 # Formatters never evaluate a rule, so any object stands in for its compiled matcher.
 _NO_MATCHER: Any = object()
@@ -34,8 +35,9 @@ def make_rule(
         tags=tags,
         security_severity=security_severity,
         precision=precision,
-        scope=("file",),
-        applies_to=(),
+        scope=(Scope.FILE,),
+        component_types=tuple(ComponentType),
+        persona_kinds=(),
         match=_NO_MATCHER,
         message="{permission} is enabled",
         notes=(),

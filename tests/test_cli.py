@@ -10,6 +10,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from sflint.cli import main
+from sflint.rules.loader import builtin_rules_dir
 from tests.conftest import CASES, EXAMPLE, ROOT
 from tests.sarif_validation import assert_valid_sarif
 
@@ -450,7 +451,7 @@ def test_fix_of_a_group_names_its_type(capsys: pytest.CaptureFixture[str], tmp_p
     rules.mkdir()
     (rules / "ACME004-fix-group.yaml").write_text(
         "id: ACME004\nname: fix-group\nsummary: s\nseverity: error\nscope: file\n"
-        "applies_to: [PermissionSetGroup]\nmatch:\n  not: {license: Nope}\nmessage: m\n"
+        "component_types: [PermissionSetGroup]\nmatch:\n  not: {license: Nope}\nmessage: m\n"
         "fixes:\n  - id: turn-off\n    title: t\n    action: disable-permission\n    steps: [s]\n"
         "docs: {why: w, how_to_fix: h}\n"
     )
@@ -573,7 +574,8 @@ def test_cli_caches_validated_yaml(
     shutil.rmtree(_isolated_cache, ignore_errors=True)
     first = run(capsys, "check", str(EXAMPLE), "--format", "json")
     entries = sorted(p.name for p in _isolated_cache.iterdir())
-    assert len(entries) == 12  # 11 built-in rules and the example's .sflint.yml
+    builtin = sorted(builtin_rules_dir().glob("*.yaml"))
+    assert len(entries) == len(builtin) + 1  # each built-in rule and the example's .sflint.yml
     assert run(capsys, "check", str(EXAMPLE), "--format", "json") == first
     assert sorted(p.name for p in _isolated_cache.iterdir()) == entries
     run(capsys, "check", str(EXAMPLE), "--no-cache")

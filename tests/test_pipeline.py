@@ -90,7 +90,7 @@ name: xpath-{n}
 summary: s
 severity: warning
 scope: file
-applies_to: [PermissionSet, Profile]
+component_types: [PermissionSet, Profile]
 match:
   xpath: "/*/userPermissions[name='TwoFactorApi' and enabled='true']"
 message: "{{component}} grants {{detail}}"

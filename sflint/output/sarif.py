@@ -20,13 +20,13 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import sarif_om as om
 
+from sflint.output import rule_docs
 from sflint.output.edits import ByteEdit, ProposedFix, byte_edit
 
 __all__ = ["ByteEdit", "FixProvider", "ProposedFix", "build_log", "byte_edit", "render"]
@@ -34,7 +34,7 @@ __all__ = ["ByteEdit", "FixProvider", "ProposedFix", "build_log", "byte_edit", "
 if TYPE_CHECKING:
     from sflint.model import Finding
     from sflint.output import Report
-    from sflint.rules.model import FixTemplate, Rule
+    from sflint.rules.model import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -52,8 +52,6 @@ _MAX_DESCRIPTION = 1024
 # result.level means "the rule's default level", not "warning" (§3.27.10), and GitHub reads
 # defaultConfiguration.level for the alert's severity (§3.50.3).
 _ALWAYS_WRITE = frozenset({"level"})
-# A GFM code span: a run of backticks, then anything up to a run of the same length.
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
 
 
 # Given a finding, the machine fixes it can apply (usually one per FixOption with an
@@ -197,7 +195,9 @@ def _descriptor(rule: Rule) -> Any:
         name=rule.name,
         short_description=om.MultiformatMessageString(text=_clip(summary)),
         full_description=om.MultiformatMessageString(text=_clip(why)),
-        help=om.MultiformatMessageString(text=_help_text(rule), markdown=_help_markdown(rule)),
+        help=om.MultiformatMessageString(
+            text=rule_docs.help_text(rule), markdown=rule_docs.help_markdown(rule)
+        ),
         default_configuration=om.ReportingConfiguration(level=rule.severity.value),
         properties=properties,
     )
@@ -254,68 +254,6 @@ def _security_severity(value: float) -> str:
 
 def _clip(text: str) -> str:
     return text if len(text) <= _MAX_DESCRIPTION else text[: _MAX_DESCRIPTION - 1] + "…"
-
-
-def _is_url(text: str) -> bool:
-    return text.startswith(("https://", "http://")) and " " not in text
-
-
-def _help_text(rule: Rule) -> str:
-    parts = [rule.docs.why.strip() or rule.summary]
-    if rule.docs.how_to_fix.strip():
-        parts.append("How to fix:\n" + rule.docs.how_to_fix.strip())
-    if rule.fixes:
-        lines = ["Fix options:"]
-        for option in rule.fixes:
-            lines.append(f"- {option.title}{_applies(option)}")
-            lines.extend(f"  {i}. {step}" for i, step in enumerate(option.steps, 1))
-        parts.append("\n".join(lines))
-    if rule.docs.references:
-        parts.append("References:\n" + "\n".join(f"- {r}" for r in rule.docs.references))
-    return "\n\n".join(parts)
-
-
-def _help_markdown(rule: Rule) -> str:
-    # GitHub renders help.markdown on the alert page (GitHub Flavored Markdown). Rule docs
-    # use code spans but also name XML elements in plain text ("<userPermissions>"), which
-    # GitHub's sanitiser would drop as unknown HTML: escape HTML outside code spans only.
-    parts = [_md_text(rule.docs.why.strip() or rule.summary)]
-    if rule.docs.how_to_fix.strip():
-        parts.append("## How to fix\n\n" + _md_text(rule.docs.how_to_fix.strip()))
-    for option in rule.fixes:
-        steps = "\n".join(f"{i}. {_md_text(step)}" for i, step in enumerate(option.steps, 1))
-        parts.append(f"### {_md_text(option.title)}{_applies(option)}\n\n{steps}".rstrip())
-    if rule.docs.references:
-        parts.append(
-            "## References\n\n" + "\n".join(_md_reference(r) for r in rule.docs.references)
-        )
-    return "\n\n".join(p for p in parts if p)
-
-
-def _applies(option: FixTemplate) -> str:
-    return f" ({', '.join(option.applies_to)})" if option.applies_to else ""
-
-
-def _md_text(text: str) -> str:
-    out, pos = [], 0
-    for span in _CODE_SPAN.finditer(text):
-        out += [_html_escape(text[pos : span.start()]), span.group(0)]
-        pos = span.end()
-    out.append(_html_escape(text[pos:]))
-    return "".join(out)
-
-
-def _html_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _md_reference(ref: str) -> str:
-    if _is_url(ref):
-        return f"- <{ref}>"
-    head, sep, url = ref.rpartition(" ")
-    if sep and _is_url(url):
-        return f"- [{head.rstrip(' :-')}]({url})"
-    return f"- {ref}"
 
 
 def _to_json(value: Any) -> Any:

@@ -7,32 +7,24 @@ from pathlib import Path
 from typing import Any
 
 from sflint.errors import UsageError
-from sflint.kinds import component_types
-from sflint.model import CloneNaming, Severity
+from sflint.kinds import component_types, kind_of
+from sflint.model import PERSONA_TYPE, CloneNaming, ComponentType, PersonaKind, Severity
 from sflint.rules import matchers as m
-from sflint.rules.model import Docs, Example, FixTemplate, Note, Rule
+from sflint.rules.model import (
+    EXAMPLE_CONFIG,
+    Docs,
+    Example,
+    ExampleFile,
+    ExampleKind,
+    Expected,
+    FixTemplate,
+    Note,
+    Rule,
+)
 from sflint.rules.schema import SCHEMA
+from sflint.rules.scope import COMPONENT_PLACEHOLDERS, Scope
 from sflint.rules.template import placeholders
 from sflint.yamlload import Document, JsonPath, load_checked
-
-# Values a message, note or fix step may use (see docs/writing-rules in the README).
-PLACEHOLDERS = frozenset(
-    {
-        "persona",
-        "signal",
-        "permission",
-        "label",
-        "suggestion",
-        "suggestion_label",
-        "chain",
-        "component",
-        "component_type",
-        "license",
-        "detail",
-        "path",
-        "did_you_mean",
-    }
-)
 
 
 def builtin_rules_dir() -> Path:
@@ -49,18 +41,24 @@ def compile_matcher(spec: dict[str, Any]) -> m.Matcher:
         def names(key: str) -> frozenset[str] | None:
             return frozenset(value[key]) if key in value else None
 
+        tier = value.get("privileged_tier")
+        if isinstance(tier, dict):
+            tiers: frozenset[int] | None = frozenset([tier["exactly"]])
+        else:  # tier 1 is the most privileged: N means tiers 1 to N
+            tiers = None if tier is None else frozenset(range(1, tier + 1))
         return m.UserPermission(
             names=frozenset([value["name"]]) if "name" in value else names("names"),
+            not_names=names("not_names"),
             misspelling_of=names("misspelling_of"),
             not_misspelling_of=names("not_misspelling_of"),
             unknown=value.get("unknown"),
-            privileged_tier=value.get("privileged_tier"),
+            tiers=tiers,
             enabled=value.get("enabled"),
         )
     if kind == "license":
         return m.License(frozenset([value] if isinstance(value, str) else value))
     if kind == "in_persona":
-        return m.InPersona(value["kind"])
+        return m.InPersona(PersonaKind(value["kind"]))
     if kind == "xpath":
         from lxml import etree
 
@@ -123,12 +121,134 @@ def _compile(doc: Document, spec: dict[str, Any], where: JsonPath) -> m.Matcher:
         raise doc.error(_xpath_where(spec, where), f"invalid xpath: {exc}") from None
 
 
-def _check_template(doc: Document, where: JsonPath, text: str) -> str:
-    for name in placeholders(text):
-        if name not in PLACEHOLDERS:
-            known = ", ".join(sorted(PLACEHOLDERS))
-            raise doc.error(where, f"unknown placeholder {{{name}}}; known: {known}")
-    return text
+class _Templates:
+    """Checks each template of one rule against what every finding of the rule fills."""
+
+    def __init__(self, doc: Document, scope: tuple[Scope, ...], match: m.Matcher) -> None:
+        self.doc = doc
+        self.scope = scope
+        self.filled = {s: match.yields(s).guaranteed(s) for s in scope}
+
+    def check(self, where: JsonPath, text: str, *, has_component: bool = False) -> str:
+        for name in placeholders(text):
+            if name not in m.KNOWN_PLACEHOLDERS:
+                known = ", ".join(sorted(m.KNOWN_PLACEHOLDERS))
+                raise self.doc.error(where, f"unknown placeholder {{{name}}}; known: {known}")
+            for scope in self.scope:
+                filled = self.filled[scope] | (COMPONENT_PLACEHOLDERS if has_component else set())
+                if name not in filled:
+                    raise self.doc.error(
+                        where,
+                        f"placeholder {{{name}}} is not filled for every {scope.value}-scope "
+                        f"finding of this rule (its match gives no {name} there); "
+                        f"available: {', '.join(sorted(filled))}",
+                    )
+        return text
+
+
+def _scope(doc: Document) -> tuple[Scope, ...]:
+    d = doc.data
+    raw = [d["scope"]] if isinstance(d["scope"], str) else d["scope"]
+    scope = tuple(s for s in Scope if s.value in raw)
+    if "applies_to" in d:
+        raise doc.error(
+            ("applies_to",),
+            "applies_to is split in two: component_types (file scope: "
+            + ", ".join(t.value for t in component_types())
+            + ") and persona_kinds (persona scope: "
+            + ", ".join(k.value for k in PersonaKind)
+            + ")",
+        )
+    if Scope.PERSONA in scope and "persona_kinds" not in d:
+        raise doc.error(("scope",), "a persona-scope rule needs persona_kinds")
+    if Scope.PERSONA not in scope and "persona_kinds" in d:
+        raise doc.error(("persona_kinds",), "persona_kinds needs scope persona")
+    if Scope.FILE not in scope and "component_types" in d:
+        raise doc.error(("component_types",), "component_types needs scope file")
+    return scope
+
+
+def _component_types(d: dict[str, Any]) -> tuple[ComponentType, ...]:
+    types = component_types()
+    wanted = d.get("component_types") or [t.value for t in types]
+    return tuple(t for t in types if t.value in wanted)
+
+
+def _example(doc: Document, i: int, e: dict[str, Any]) -> Example:
+    from sflint.project import classify
+
+    where: JsonPath = ("examples", i)
+    kinds = [k for k in ExampleKind if k.value in e]
+    if len(kinds) != 1:
+        raise doc.error(where, "an example has exactly one of bad and good")
+    kind = kinds[0]
+    body = e[kind.value]
+    files: tuple[ExampleFile, ...]
+    if isinstance(body, str):
+        ctype = ComponentType(e.get("type", ComponentType.PERMISSION_SET.value))
+        files = (ExampleFile(f"Example{kind_of(ctype).source_suffix}", body),)
+    else:
+        if "type" in e:
+            raise doc.error((*where, "type"), "type is for a one-file example; name the files")
+        files = tuple(ExampleFile(name, text) for name, text in body.items())
+        for f in files:
+            parts = f.name.split("/")
+            if ".." in parts or classify(Path(f.name)) is None:
+                raise doc.error(
+                    (*where, kind.value, f.name),
+                    f"{f.name!r} is not a permission metadata file name "
+                    "(such as Sync.permissionset-meta.xml)",
+                )
+    names = [f.name for f in files]
+    expect: list[Expected] = []
+    for j, item in enumerate(e.get("expect", [])):
+        if isinstance(item, int):
+            if len(files) != 1:
+                raise doc.error((*where, "expect", j), "with several files, give {path, line}")
+            expect.append(Expected(files[0].name, item))
+            continue
+        if item["path"] not in (*names, EXAMPLE_CONFIG):
+            raise doc.error(
+                (*where, "expect", j, "path"),
+                f"{item['path']!r} is none of the example's files: {', '.join(names)}"
+                + (f", {EXAMPLE_CONFIG}" if "config" in e else ""),
+            )
+        expect.append(Expected(item["path"], item["line"]))
+    if kind is ExampleKind.BAD and not expect:
+        raise doc.error(where, "a bad example needs expect: the line of each finding")
+    if kind is ExampleKind.GOOD and expect:
+        raise doc.error((*where, "expect"), "a good example gives no finding; drop expect")
+    expected = tuple(sorted(set(expect), key=_expected_key))
+    return Example(kind, files, e.get("config"), expected, e.get("title"))
+
+
+def _expected_key(e: Expected) -> tuple[str, int]:
+    return (e.path, e.line)
+
+
+def _fixes(d: dict[str, Any], templates: _Templates) -> tuple[FixTemplate, ...]:
+    fixes = []
+    for i, f in enumerate(d.get("fixes", [])):
+        applies = tuple(f.get("applies_to", ()))
+        # An option offered only for component types is never shown on a finding without one.
+        has_component = bool(applies) and PERSONA_TYPE not in applies
+        check = templates.check
+        fixes.append(
+            FixTemplate(
+                id=f["id"],
+                title=check(("fixes", i, "title"), f["title"], has_component=has_component),
+                steps=tuple(
+                    check(("fixes", i, "steps", j), s, has_component=has_component)
+                    for j, s in enumerate(f["steps"])
+                ),
+                action=f.get("action"),
+                applies_to=applies,
+                clone=CloneNaming(f["clone"]["name_suffix"], f["clone"]["label_suffix"])
+                if "clone" in f
+                else None,
+            )
+        )
+    return tuple(fixes)
 
 
 def parse_rule(doc: Document) -> Rule:
@@ -141,39 +261,18 @@ def parse_rule(doc: Document) -> Rule:
         # GitHub only reads security-severity on rules tagged "security" (SARIF support for
         # code scanning, reportingDescriptor properties).
         raise doc.error(("security_severity",), "security_severity needs the tag 'security'")
-    scope = (d["scope"],) if isinstance(d["scope"], str) else tuple(d["scope"])
-    if "persona" in scope and "applies_to" not in d:
-        raise doc.error(("scope",), "a persona rule needs applies_to (persona kinds)")
-    default_types = [t.value for t in component_types()]
+    scope = _scope(doc)
+    match = _compile(doc, d["match"], ("match",))
+    for s in scope:
+        if match.yields(s).never:
+            raise doc.error(("match",), f"this match can never match in scope {s.value}")
+    templates = _Templates(doc, scope, match)
     notes = tuple(
         Note(
             _compile(doc, n["when"], ("notes", i, "when")),
-            _check_template(doc, ("notes", i, "text"), n["text"]),
+            templates.check(("notes", i, "text"), n["text"]),
         )
         for i, n in enumerate(d.get("notes", []))
-    )
-    fixes = tuple(
-        FixTemplate(
-            id=f["id"],
-            title=_check_template(doc, ("fixes", i, "title"), f["title"]),
-            steps=tuple(
-                _check_template(doc, ("fixes", i, "steps", j), s) for j, s in enumerate(f["steps"])
-            ),
-            action=f.get("action"),
-            applies_to=tuple(f.get("applies_to", ())),
-            clone=CloneNaming(f["clone"]["name_suffix"], f["clone"]["label_suffix"])
-            if "clone" in f
-            else None,
-        )
-        for i, f in enumerate(d.get("fixes", []))
-    )
-    examples = tuple(
-        Example(
-            xml=e.get("bad") or e["good"],
-            component_type=e.get("type", "PermissionSet"),
-            expect=e.get("expect", 1 if "bad" in e else 0),
-        )
-        for e in d.get("examples", [])
     )
     docs = d["docs"]
     return Rule(
@@ -185,15 +284,16 @@ def parse_rule(doc: Document) -> Rule:
         security_severity=d.get("security_severity"),
         precision=d.get("precision", "high"),
         scope=scope,
-        applies_to=tuple(d.get("applies_to", default_types)),
-        match=_compile(doc, d["match"], ("match",)),
-        message=_check_template(doc, ("message",), d["message"].strip()),
+        component_types=_component_types(d) if Scope.FILE in scope else (),
+        persona_kinds=tuple(k for k in PersonaKind if k.value in d.get("persona_kinds", ())),
+        match=match,
+        message=templates.check(("message",), d["message"].strip()),
         notes=notes,
-        fixes=fixes,
+        fixes=_fixes(d, templates),
         docs=Docs(
             docs["why"].strip(), docs["how_to_fix"].strip(), tuple(docs.get("references", ()))
         ),
-        examples=examples,
+        examples=tuple(_example(doc, i, e) for i, e in enumerate(d.get("examples", []))),
         source=doc.path,
         reads_files="xpath" in _kinds(d["match"]),
     )

@@ -3,19 +3,23 @@
 A matcher answers (matched, hits). Hits are the elements a finding points at (one finding
 per granting element); a matcher such as ``not`` matches without hits, and then the finding
 points at the subject itself (the component's root element or the persona's config entry).
+
+Each matcher also says, per scope, which placeholders its hits carry (``yields``), so that the
+loader can refuse a message that names a value some finding of the rule would lack.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from lxml import etree
 
 from sflint.access import Access, EffectiveGrant, Index, type_word
 from sflint.catalogue import Catalogue
-from sflint.model import Component, ComponentType, Grant, Location
+from sflint.model import Component, ComponentType, Grant, Location, PersonaKind
+from sflint.rules.scope import COMPONENT_PLACEHOLDERS, SCOPE_PLACEHOLDERS, Scope
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,43 @@ Result = tuple[bool, tuple[Hit, ...]]
 NO: Result = (False, ())
 
 
+@dataclass(frozen=True)
+class Yield:
+    """What a matcher's findings can carry in one scope, known before any evaluation.
+
+    ``shapes`` are the placeholder sets that its hits can carry (one per kind of hit);
+    ``hitless`` says it can match without a hit, and the finding then points at the subject
+    with only the scope's own placeholders. No shape and not hitless: it never matches.
+    """
+
+    shapes: frozenset[frozenset[str]] = frozenset()
+    hitless: bool = False
+
+    @staticmethod
+    def hits(*names: str | frozenset[str]) -> Yield:
+        flat = frozenset(n for g in names for n in ([g] if isinstance(g, str) else g))
+        return Yield(frozenset({flat}))
+
+    @property
+    def never(self) -> bool:
+        return not self.shapes and not self.hitless
+
+    def guaranteed(self, scope: Scope) -> frozenset[str]:
+        """The placeholders filled for every finding: the scope's own, plus what every hit
+        carries (an ``any`` hit may come from either branch, so only what both give)."""
+        base = SCOPE_PLACEHOLDERS[scope]
+        shapes = [*self.shapes, *([frozenset()] if self.hitless else [])]
+        return base | frozenset.intersection(*shapes) if shapes else base
+
+
+HITLESS = Yield(hitless=True)
+NEVER = Yield()
+
+
 class Matcher(Protocol):
     def evaluate(self, subject: Subject) -> Result: ...
+
+    def yields(self, scope: Scope) -> Yield: ...
 
 
 def _is_namespaced(name: str) -> bool:
@@ -78,18 +117,37 @@ def _is_namespaced(name: str) -> bool:
 
 @dataclass(frozen=True)
 class UserPermission:
+    PROVIDES: ClassVar[frozenset[str]] = frozenset(
+        {"permission", "label", "did_you_mean", "suggestion", "suggestion_label", "tier"}
+        | {"tier_reason"}
+        | COMPONENT_PLACEHOLDERS
+    )
+
     names: frozenset[str] | None = None
+    not_names: frozenset[str] | None = None
     misspelling_of: frozenset[str] | None = None
     not_misspelling_of: frozenset[str] | None = None
     unknown: bool | None = None
-    privileged_tier: int | None = None
+    # Privilege tiers of sflint/data/privileged.tsv accepted (None: any permission).
+    tiers: frozenset[int] | None = None
     enabled: bool | None = None
+
+    def yields(self, scope: Scope) -> Yield:
+        names = {"permission", "label", "did_you_mean"}
+        if self.misspelling_of is not None:  # the grant's name stands for one of these
+            names |= {"suggestion", "suggestion_label"}
+        if self.tiers is not None:  # the grant has a tier
+            names |= {"tier", "tier_reason"}
+        # A persona's grant carries the component whose file holds it.
+        return Yield.hits(frozenset(names), COMPONENT_PLACEHOLDERS)
 
     def _accepts(self, grant: Grant, cat: Catalogue) -> bool:
         name = grant.name
         if self.enabled is not None and grant.enabled is not self.enabled:
             return False
         if self.names is not None and name not in self.names:
+            return False
+        if self.not_names is not None and name in self.not_names:
             return False
         meant = cat.meant(name)
         if self.misspelling_of is not None and meant not in self.misspelling_of:
@@ -98,8 +156,7 @@ class UserPermission:
             return False
         if self.unknown is not None and cat.known(name) is self.unknown:
             return False
-        tier = cat.privileged.get(name)
-        return self.privileged_tier is None or (tier is not None and tier <= self.privileged_tier)
+        return self.tiers is None or cat.privileged.get(name) in self.tiers
 
     def _values(self, grant: Grant, cat: Catalogue) -> list[tuple[str, str]]:
         values = [("permission", grant.name), ("label", cat.label(grant.name))]
@@ -108,6 +165,12 @@ class UserPermission:
             label = cat.label(meant)
             values += [("suggestion", meant), ("suggestion_label", label)]
             values.append(("did_you_mean", f"Did you mean {meant} ({label})?"))
+        else:
+            values.append(("did_you_mean", ""))  # a sentence that is there only when it helps
+        tier = cat.privileged.get(grant.name)
+        if tier is not None:
+            reason = cat.privilege_reasons.get(grant.name, "")
+            values += [("tier", str(tier)), ("tier_reason", reason)]
         return values
 
     def evaluate(self, subject: Subject) -> Result:
@@ -160,7 +223,12 @@ def _persona_hit(eg: EffectiveGrant, access: Access, values: list[tuple[str, str
 class License:
     """The component's license (permission set) or user license (profile)."""
 
+    PROVIDES: ClassVar[frozenset[str]] = frozenset({"license"}) | COMPONENT_PLACEHOLDERS
+
     values: frozenset[str]
+
+    def yields(self, scope: Scope) -> Yield:
+        return Yield.hits("license", COMPONENT_PLACEHOLDERS)
 
     def evaluate(self, subject: Subject) -> Result:
         comps = (
@@ -181,12 +249,17 @@ class License:
 class InPersona:
     """The component is part of some persona of ``kind`` (file-scope rules only)."""
 
-    kind: str
+    PROVIDES: ClassVar[frozenset[str]] = frozenset()
+
+    kind: PersonaKind
+
+    def yields(self, scope: Scope) -> Yield:
+        return HITLESS
 
     def evaluate(self, subject: Subject) -> Result:
         if isinstance(subject, PersonaSubject):
-            return (subject.access.persona.kind.value == self.kind, ())
-        members = subject.ctx.members_by_kind.get(self.kind, frozenset())
+            return (subject.access.persona.kind is self.kind, ())
+        members = subject.ctx.members_by_kind.get(self.kind.value, frozenset())
         return (subject.component.key_t in members, ())
 
 
@@ -194,7 +267,12 @@ class InPersona:
 class Detected:
     """The persona was detected from signals rather than declared in the config."""
 
+    PROVIDES: ClassVar[frozenset[str]] = frozenset()
+
     value: bool
+
+    def yields(self, scope: Scope) -> Yield:
+        return HITLESS if scope is Scope.PERSONA else NEVER
 
     def evaluate(self, subject: Subject) -> Result:
         if isinstance(subject, ComponentSubject):
@@ -205,6 +283,11 @@ class Detected:
 @dataclass(frozen=True)
 class Invalid:
     """The file could not be read as permission metadata."""
+
+    PROVIDES: ClassVar[frozenset[str]] = frozenset({"detail"})
+
+    def yields(self, scope: Scope) -> Yield:
+        return Yield.hits("detail") if scope is Scope.FILE else NEVER
 
     def evaluate(self, subject: Subject) -> Result:
         if isinstance(subject, PersonaSubject):
@@ -220,6 +303,11 @@ class Invalid:
 class Incomplete:
     """The persona's access names components that the project does not contain."""
 
+    PROVIDES: ClassVar[frozenset[str]] = frozenset()
+
+    def yields(self, scope: Scope) -> Yield:
+        return HITLESS if scope is Scope.PERSONA else NEVER
+
     def evaluate(self, subject: Subject) -> Result:
         if isinstance(subject, ComponentSubject):
             return NO
@@ -229,6 +317,14 @@ class Incomplete:
 @dataclass(frozen=True)
 class Unresolved:
     """Names of components that the project does not contain."""
+
+    PROVIDES: ClassVar[frozenset[str]] = frozenset({"detail"}) | COMPONENT_PLACEHOLDERS
+
+    def yields(self, scope: Scope) -> Yield:
+        # A group's hit is in the group's file; a persona's names no component (it is missing).
+        if scope is Scope.FILE:
+            return Yield.hits("detail", COMPONENT_PLACEHOLDERS)
+        return Yield.hits("detail")
 
     def evaluate(self, subject: Subject) -> Result:
         if isinstance(subject, PersonaSubject):
@@ -268,10 +364,18 @@ class XPath:
     XPath 1.0 in lxml can read nothing but the document (no extension functions or EXSLT
     namespaces are registered), so an expression from a repository's rule folder is safe to
     run; the file is parsed with the same safe settings as everywhere else.
+
+    A result that is not elements (``count(...) > 3``, a string) matches the component as a
+    whole: one hit at its root element whose ``detail`` is the component's name.
     """
+
+    PROVIDES: ClassVar[frozenset[str]] = frozenset({"detail"})
 
     expression: str
     compiled: etree.XPath = field(compare=False, hash=False, repr=False)
+
+    def yields(self, scope: Scope) -> Yield:
+        return Yield.hits("detail") if scope is Scope.FILE else NEVER
 
     def evaluate(self, subject: Subject) -> Result:
         if isinstance(subject, PersonaSubject):
@@ -299,7 +403,9 @@ class XPath:
                         matched = True
             elif result:
                 matched = True
-        return (matched or bool(hits), tuple(hits))
+        if matched and not hits:
+            hits.append(Hit(c.location, c.name, c, (("detail", c.name),)))
+        return (bool(hits), tuple(hits))
 
 
 def _tag(el: etree._Element) -> str:
@@ -322,7 +428,22 @@ def _namespace_free(data: bytes) -> etree._Element | None:
 
 @dataclass(frozen=True)
 class All:
+    PROVIDES: ClassVar[frozenset[str]] = frozenset()
+
     children: tuple[Matcher, ...]
+
+    def yields(self, scope: Scope) -> Yield:
+        # The hits are the first child's that has any (see evaluate): every child up to the
+        # first one that always hits may supply them; the later ones never do.
+        shapes: set[frozenset[str]] = set()
+        for child in self.children:
+            y = child.yields(scope)
+            if y.never:
+                return NEVER
+            shapes |= y.shapes
+            if not y.hitless:
+                return Yield(frozenset(shapes))
+        return Yield(frozenset(shapes), hitless=True)
 
     def evaluate(self, subject: Subject) -> Result:
         hits: tuple[Hit, ...] = ()
@@ -336,7 +457,14 @@ class All:
 
 @dataclass(frozen=True)
 class Any_:
+    PROVIDES: ClassVar[frozenset[str]] = frozenset()
+
     children: tuple[Matcher, ...]
+
+    def yields(self, scope: Scope) -> Yield:
+        # Hits of every matching branch are kept; none at all when only hitless ones match.
+        ys = [child.yields(scope) for child in self.children]
+        return Yield(frozenset(s for y in ys for s in y.shapes), any(y.hitless for y in ys))
 
     def evaluate(self, subject: Subject) -> Result:
         matched = False
@@ -351,8 +479,32 @@ class Any_:
 
 @dataclass(frozen=True)
 class Not:
+    PROVIDES: ClassVar[frozenset[str]] = frozenset()
+
     child: Matcher
+
+    def yields(self, scope: Scope) -> Yield:
+        return HITLESS
 
     def evaluate(self, subject: Subject) -> Result:
         ok, _ = self.child.evaluate(subject)
         return (not ok, ())
+
+
+# Every matcher, for the set of placeholder names a rule may use at all.
+MATCHERS: tuple[type[Matcher], ...] = (
+    UserPermission,
+    License,
+    InPersona,
+    Detected,
+    Invalid,
+    Incomplete,
+    Unresolved,
+    XPath,
+    All,
+    Any_,
+    Not,
+)
+KNOWN_PLACEHOLDERS = frozenset(
+    name for m in MATCHERS for name in getattr(m, "PROVIDES", ())
+) | frozenset(name for names in SCOPE_PLACEHOLDERS.values() for name in names)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
-from sflint.model import CloneNaming, Severity
+from sflint.model import CloneNaming, ComponentType, PersonaKind, Severity
 from sflint.rules.matchers import Matcher
+from sflint.rules.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,38 @@ class Note:
     text: str
 
 
+class ExampleKind(str, enum.Enum):
+    BAD = "bad"  # must produce exactly its expected findings
+    GOOD = "good"  # must produce none
+
+
+# Where an example's metadata files go in the project it is run as; discovery goes by
+# suffix, so one package folder holds them all. ``.sflint.yml`` sits at the project root.
+EXAMPLE_PACKAGE = "force-app"
+EXAMPLE_CONFIG = ".sflint.yml"
+
+
+@dataclass(frozen=True)
+class ExampleFile:
+    name: str  # a file name with a metadata suffix, such as Sync.permissionset-meta.xml
+    text: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A finding an example must produce: a file of the example (or .sflint.yml), a line."""
+
+    path: str
+    line: int
+
+
 @dataclass(frozen=True)
 class Example:
-    xml: str
-    component_type: str
-    # Findings the example must produce; 0 for a good example.
-    expect: int
+    kind: ExampleKind
+    files: tuple[ExampleFile, ...]
+    config: str | None = None  # the project's .sflint.yml, for persona examples
+    expect: tuple[Expected, ...] = ()
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,8 +81,10 @@ class Rule:
     tags: tuple[str, ...]
     security_severity: float | None
     precision: str
-    scope: tuple[str, ...]  # "file" and/or "persona"
-    applies_to: tuple[str, ...]
+    scope: tuple[Scope, ...]  # in Scope order, no duplicates
+    # Component types a file-scope rule is run on; persona kinds a persona-scope rule is.
+    component_types: tuple[ComponentType, ...]
+    persona_kinds: tuple[PersonaKind, ...]
     match: Matcher
     message: str
     notes: tuple[Note, ...]

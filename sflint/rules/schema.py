@@ -6,13 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from sflint.kinds import component_types
-from sflint.model import PERSONA_TYPE
+from sflint.model import PERSONA_TYPE, PersonaKind
+from sflint.rules.scope import Scope
 
 _NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
 # Every component type of the kinds table; a fix option may also be for a persona-wide finding.
 _COMPONENT_TYPES = [t.value for t in component_types()]
-_TYPES = [*_COMPONENT_TYPES, PERSONA_TYPE]
+_PERSONA_KINDS = [k.value for k in PersonaKind]
+_SCOPES = [s.value for s in Scope]
 _TEXT = {"type": "string", "minLength": 1}
+_LIST_OF = {"type": "array", "minItems": 1, "uniqueItems": True}
+_LINE = {"type": "integer", "minimum": 1}
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -27,18 +31,13 @@ SCHEMA: dict[str, Any] = {
         "security_severity": {"type": "number", "minimum": 0, "maximum": 10},
         "precision": {"enum": ["very-high", "high", "medium", "low"]},
         "tags": {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"}},
-        "scope": {
-            "oneOf": [
-                {"enum": ["file", "persona"]},
-                {
-                    "type": "array",
-                    "items": {"enum": ["file", "persona"]},
-                    "minItems": 1,
-                    "uniqueItems": True,
-                },
-            ]
-        },
-        "applies_to": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+        "scope": {"oneOf": [{"enum": _SCOPES}, {**_LIST_OF, "items": {"enum": _SCOPES}}]},
+        # Which components a file-scope rule runs on (default: every type), and which
+        # personas a persona-scope rule runs on (required for it).
+        "component_types": {**_LIST_OF, "items": {"enum": _COMPONENT_TYPES}},
+        "persona_kinds": {**_LIST_OF, "items": {"enum": _PERSONA_KINDS}},
+        # The former single list; refused with a message that says how it was split.
+        "applies_to": {"type": "array"},
         "match": {"$ref": "#/$defs/matcher"},
         "message": _TEXT,
         "notes": {
@@ -59,7 +58,10 @@ SCHEMA: dict[str, Any] = {
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"},
                     "title": _TEXT,
-                    "applies_to": {"type": "array", "items": {"enum": _TYPES}, "minItems": 1},
+                    "applies_to": {
+                        **_LIST_OF,
+                        "items": {"enum": [*_COMPONENT_TYPES, PERSONA_TYPE]},
+                    },
                     "action": {"enum": ["disable-permission", "clone-without-permission"]},
                     "steps": {"type": "array", "items": _TEXT, "minItems": 1},
                     # How the clone of a clone option is named (required with that action).
@@ -91,22 +93,49 @@ SCHEMA: dict[str, Any] = {
                 "references": {"type": "array", "items": _TEXT},
             },
         },
+        # Each example is a small project: one file's text (of ``type``), or file names with
+        # their texts, an optional .sflint.yml, and for a bad one the findings it must give.
         "examples": {
             "type": "array",
             "items": {
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "bad": _TEXT,
-                    "good": _TEXT,
+                    "title": _TEXT,
+                    "bad": {"$ref": "#/$defs/example_files"},
+                    "good": {"$ref": "#/$defs/example_files"},
                     "type": {"enum": _COMPONENT_TYPES},
-                    "expect": {"type": "integer", "minimum": 0},
+                    "config": _TEXT,
+                    "expect": {
+                        **_LIST_OF,
+                        "items": {
+                            "oneOf": [
+                                _LINE,
+                                {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["path", "line"],
+                                    "properties": {"path": _TEXT, "line": _LINE},
+                                },
+                            ]
+                        },
+                    },
                 },
-                "oneOf": [{"required": ["bad"]}, {"required": ["good"]}],
             },
         },
     },
     "$defs": {
+        "example_files": {
+            "oneOf": [
+                _TEXT,
+                {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": _TEXT,
+                    "propertyNames": {"pattern": "^[^/\\\\.][^\\\\]*$"},
+                },
+            ]
+        },
         "matcher": {
             "type": "object",
             "minProperties": 1,
@@ -123,7 +152,22 @@ SCHEMA: dict[str, Any] = {
                         "misspelling_of": _NAMES,
                         "not_misspelling_of": _NAMES,
                         "unknown": {"type": "boolean"},
-                        "privileged_tier": {"type": "integer", "minimum": 1, "maximum": 3},
+                        "not_names": _NAMES,
+                        # A tier of sflint/data/privileged.tsv: N is "tier N or higher
+                        # privilege" (1 is the highest), {exactly: N} only that tier.
+                        "privileged_tier": {
+                            "oneOf": [
+                                {"type": "integer", "minimum": 1, "maximum": 3},
+                                {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["exactly"],
+                                    "properties": {
+                                        "exactly": {"type": "integer", "minimum": 1, "maximum": 3}
+                                    },
+                                },
+                            ]
+                        },
                         "enabled": {"type": "boolean"},
                     },
                 },
@@ -132,7 +176,7 @@ SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "additionalProperties": False,
                     "required": ["kind"],
-                    "properties": {"kind": _TEXT},
+                    "properties": {"kind": {"enum": _PERSONA_KINDS}},
                 },
                 "invalid_metadata": {"const": True},
                 "detected": {"type": "boolean"},
@@ -143,6 +187,6 @@ SCHEMA: dict[str, Any] = {
                 "any": {"type": "array", "items": {"$ref": "#/$defs/matcher"}, "minItems": 1},
                 "not": {"$ref": "#/$defs/matcher"},
             },
-        }
+        },
     },
 }
