@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 def test_rule_reference_is_current() -> None:
     current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     generated = rules_markdown(load_rules((builtin_rules_dir(),)))
-    assert current == generated, f"docs/rules.md is stale: regenerate it with `{REGENERATE}`"
+    assert current == generated, f"docs/rules.md is stale: {REGENERATE}"
 
 
 def test_readme_points_at_the_rule_reference_and_keeps_no_copy() -> None:

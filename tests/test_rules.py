@@ -10,6 +10,7 @@ import pytest
 
 from sflint.errors import UsageError
 from sflint.model import CloneNaming
+from sflint.output.rule_docs import REGENERATE
 from sflint.rules.examples import missing_kinds, run_example
 from sflint.rules.loader import builtin_rules_dir, load_rules
 from sflint.rules.model import Rule
@@ -31,7 +32,7 @@ def test_rule_ids_and_names_are_unique_and_documented() -> None:
     assert len({r.id for r in builtin}) == len({r.name for r in builtin}) == len(builtin)
     docs = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     for r in builtin:
-        assert f"\n## {r.id} {r.name}\n" in docs
+        assert f"\n## {r.id} {r.name}\n" in docs, f"docs/rules.md lacks {r.id}: {REGENERATE}"
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from sflint.rules.model import EXAMPLE_CONFIG, Example, ExampleKind, FixTemplate, Rule
 from sflint.rules.scope import Scope
 
-# The one command that writes docs/rules.md; the stale-docs test names it.
-REGENERATE = "sflint rules --format markdown > docs/rules.md"
+# The one command that writes docs/rules.md; the stale-docs tests name it.
+REGENERATE = "regenerate it with `sflint rules --format markdown > docs/rules.md`"
 _WIDTH = 88
 # A GFM code span: a run of backticks, then anything up to a run of the same length.
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
@@ -144,7 +144,7 @@ def rules_markdown(rules: Iterable[Rule]) -> str:
     rules = list(rules)
     out = [
         "# Rules",
-        f"<!-- Generated from the rule files; do not edit. Regenerate: {REGENERATE} -->",
+        f"<!-- Generated from the rule files; do not edit: {REGENERATE}. -->",
         "Each rule is one YAML file in `rules/` (see the README, *Writing a rule*). "
         "`sflint explain RULE` prints a rule's section in the terminal.",
         "| id | name | severity | scope | summary |\n|---|---|---|---|---|\n"
