@@ -84,9 +84,10 @@ def _convert(
                 )
             if key in out:
                 raise UsageError(f"duplicate key {key!r}", doc, key_node.start_mark.line + 1)
-            out[key] = _convert(value_node, loader, doc, (*where, key), lines, seen)
+            here = (*where, key)
+            out[key] = _convert(value_node, loader, doc, here, lines, seen)
             # An error about a key reads best at the key's own line, not its value's.
-            lines[(*where, key)] = key_node.start_mark.line + 1
+            lines[here] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
         return [

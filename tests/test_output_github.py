@@ -4,11 +4,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from factories import API_MFA, MULTILINE_MESSAGE, make_finding, make_report, scenario_report
 
 from sflint.model import Severity
 from sflint.output import Format, github
 from sflint.output import render as render_format
+from tests.factories import API_MFA, MULTILINE_MESSAGE, make_finding, make_report, scenario_report
 
 
 def test_snapshot(snapshot: Any) -> None:

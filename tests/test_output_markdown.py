@@ -3,10 +3,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from factories import API_MFA, make_finding, make_report, scenario_report
-
 from sflint.output import Format, markdown
 from sflint.output import render as render_format
+from tests.factories import API_MFA, make_finding, make_report, scenario_report
 
 
 def test_snapshot(snapshot: Any) -> None:

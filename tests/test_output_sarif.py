@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 import sarif_om
-from factories import (
+
+from sflint.model import Severity
+from sflint.output import Format, sarif
+from sflint.output import render as render_format
+from sflint.rules.model import FixTemplate
+from tests.factories import (
     API_MFA,
     PERMISSION_NAME,
     PROFILE_PATH,
@@ -15,12 +20,7 @@ from factories import (
     make_report,
     scenario_report,
 )
-from sarif_validation import assert_valid_sarif
-
-from sflint.model import Severity
-from sflint.output import Format, sarif
-from sflint.output import render as render_format
-from sflint.rules.model import FixTemplate
+from tests.sarif_validation import assert_valid_sarif
 
 
 def _log(text: str) -> dict[str, Any]:

@@ -369,13 +369,14 @@ def test_a_fix_option_for_component_types_may_name_the_component(tmp_path: Path)
 
 
 def test_each_matcher_yields_only_what_it_declares() -> None:
+    from sflint.model import PersonaKind
     from sflint.rules import matchers as m
     from sflint.rules.scope import SCOPE_PLACEHOLDERS, Scope
 
-    leaves = [
+    leaves: list[m.Matcher] = [  # the leaves; each declares PROVIDES
         m.UserPermission(misspelling_of=frozenset({"X"}), tiers=frozenset({2})),
         m.License(frozenset({"L"})),
-        m.InPersona(m.PersonaKind.INTEGRATION),
+        m.InPersona(PersonaKind.INTEGRATION),
         m.Detected(True),
         m.Invalid(),
         m.Incomplete(),
@@ -386,7 +387,8 @@ def test_each_matcher_yields_only_what_it_declares() -> None:
     for leaf in leaves:
         for scope in Scope:
             for shape in leaf.yields(scope).shapes:
-                assert shape <= type(leaf).PROVIDES, (leaf, scope)
+                provides: frozenset[str] = type(leaf).PROVIDES  # type: ignore[attr-defined]
+                assert shape <= provides, (leaf, scope)
     for scope in Scope:
         assert SCOPE_PLACEHOLDERS[scope] <= m.KNOWN_PLACEHOLDERS
 
