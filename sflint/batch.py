@@ -141,9 +141,11 @@ def _write(text: str, dest: Path | None, out: TextIO) -> None:
         out.write(text)
         return
     from sflint.safeio import write_text
+    from sflint.streams import without_surrogates
 
     # Never through a symbolic link; a failure is exit 2, not 1: CI reads 1 as "findings".
-    write_text(dest, text)
+    # A report file is UTF-8, which cannot hold the surrogates of a non-UTF-8 file name.
+    write_text(dest, without_surrogates(text))
 
 
 def _groups(paths: tuple[Path, ...]) -> list[tuple[Path, tuple[Path, ...]]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -11,14 +10,10 @@ from sflint.errors import UsageError, show_error
 from sflint.kinds import persona_keys
 from sflint.sanitize import inert, line_start
 from sflint.settings import LoadOptions
+from sflint.streams import without_surrogates
 
 if TYPE_CHECKING:
     from sflint.access import Persona
-
-
-# Lone surrogates: the bytes of a file name that is not UTF-8 (PEP 383). No encoding writes
-# them, so they are spelt as escapes too.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _yaml_str(value: str) -> str:
@@ -27,9 +22,9 @@ def _yaml_str(value: str) -> str:
     A JSON string is a valid YAML double-quoted scalar, and JSON escapes the C0 controls;
     ``inert`` then spells DEL, the C1 controls and the bidi and line-separator characters as
     ``\\xNN`` / ``\\uNNNN``, which YAML's double-quoted style reads back (YAML 1.1, 5.7 Escape
-    sequences), so the file holds no character that a terminal or an editor would act on."""
-    text = inert(json.dumps(value, ensure_ascii=False))
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    sequences), so the file holds no character that a terminal or an editor would act on;
+    the lone surrogates of a file name that is not UTF-8 are spelt ``\\udcXX`` likewise."""
+    return without_surrogates(inert(json.dumps(value, ensure_ascii=False)))
 
 
 def starter_config(candidates: tuple[Persona, ...]) -> str:

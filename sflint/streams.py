@@ -14,6 +14,7 @@ are UTF-8 and never pass through here.
 from __future__ import annotations
 
 import codecs
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -49,6 +50,18 @@ def _escape(char: str) -> str:
     # Outside the BMP: a UTF-16 surrogate pair, as JSON spells it (RFC 8259, section 7).
     code -= 0x10000
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+# Lone surrogates: the bytes of a file name that is not UTF-8, as Python decodes them (PEP 383).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate spelt ``\\udcXX``: what a UTF-8 file can hold. A
+    report or config naming such a file is written, instead of failing half-way through."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(lambda m: _escape(m.group()), text)
 
 
 def ascii_fallback(exc: UnicodeError) -> tuple[str, int]:

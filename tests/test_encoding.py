@@ -79,8 +79,9 @@ def test_report_files_stay_utf8(tmp_path: Path) -> None:
     assert CHAIN.replace("->", "→") in sarif.read_text(encoding="utf-8")
 
 
-def test_a_file_name_that_is_not_utf8_does_not_crash_the_console(tmp_path: Path) -> None:
-    """Its bytes reach sflint as lone surrogates (PEP 383), which no encoding writes."""
+def _non_utf8_project(tmp_path: Path) -> Path:
+    """A project with a file whose name is not UTF-8: its bytes reach sflint as lone
+    surrogates (PEP 383), which no encoding writes."""
     project = tmp_path / "p"
     project.mkdir()
     (project / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "app"}]}')
@@ -88,11 +89,24 @@ def test_a_file_name_that_is_not_utf8_does_not_crash_the_console(tmp_path: Path)
     sets.mkdir(parents=True)
     name = os.fsdecode(os.fsencode(sets) + b"/Bad\xff.permissionset-meta.xml")
     Path(name).write_bytes(b"<PermissionSet><userPermissions><enabled>true</enabled>")
-    result = _sflint("utf-8", "check", str(project), "--no-cache")
-    assert result.returncode in (0, 1), result.stderr
-    out = result.stdout.decode("utf-8")
-    assert "app/permissionsets/Bad\\udcff.permissionset-meta.xml:" in out, out
-    assert b"Traceback" not in result.stderr
+    return project
+
+
+BAD_SHOWN = "app/permissionsets/Bad\\udcff.permissionset-meta.xml:1: SFL010 [error] "
+
+
+def test_a_file_name_that_is_not_utf8_does_not_crash_the_console(tmp_path: Path) -> None:
+    result = _sflint("utf-8", "check", str(_non_utf8_project(tmp_path)), "--no-cache")
+    assert (result.returncode, result.stderr) == (1, b"")
+    assert result.stdout.decode("utf-8").startswith(BAD_SHOWN)
+
+
+def test_a_file_name_that_is_not_utf8_is_written_to_a_report_file(tmp_path: Path) -> None:
+    report = tmp_path / "report.txt"
+    project = _non_utf8_project(tmp_path)
+    result = _sflint("utf-8", "check", str(project), "--no-cache", "-o", str(report))
+    assert (result.returncode, result.stderr) == (1, b"")
+    assert report.read_text(encoding="utf-8").startswith(BAD_SHOWN)
 
 
 @pytest.mark.parametrize(
