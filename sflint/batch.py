@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from sflint import __version__
-from sflint.errors import UsageError
+from sflint.errors import UsageError, show_error
 from sflint.output import Format, Report, render
+from sflint.sanitize import line_start
 from sflint.settings import Options, check_exists
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
     try:
         parts, diff_status = _check_all(options, fmt, out, err)
     except UsageError as exc:
-        return _fail(exc, err)
+        return show_error(exc, err)
     if options.diff:
         return diff_status
     report = _report(parts, options, fmt)
@@ -63,13 +64,14 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
         if options.sarif_file is not None:
             _write(render(Format.SARIF, report), options.sarif_file, out)
     except UsageError as exc:
-        return _fail(exc, err)
+        return show_error(exc, err)
     return max((p.status for p in parts), default=0)
 
 
-def _fail(exc: UsageError, err: TextIO) -> int:
-    err.write(f"sflint: error: {exc}\n")
-    return 2
+def _say(err: TextIO, line: str) -> None:
+    """One line about the fixes on ``err``: it names files and components of the project,
+    so it is made inert, and safe at the start of a CI log line (sflint.sanitize)."""
+    err.write(f"{line_start(line)}\n")
 
 
 def _check_all(options: Options, fmt: Format, out: TextIO, err: TextIO) -> tuple[list[_Part], int]:
@@ -139,9 +141,11 @@ def _write(text: str, dest: Path | None, out: TextIO) -> None:
         out.write(text)
         return
     from sflint.safeio import write_text
+    from sflint.streams import without_surrogates
 
     # Never through a symbolic link; a failure is exit 2, not 1: CI reads 1 as "findings".
-    write_text(dest, text)
+    # A report file is UTF-8, which cannot hold the surrogates of a non-UTF-8 file name.
+    write_text(dest, without_surrogates(text))
 
 
 def _groups(paths: tuple[Path, ...]) -> list[tuple[Path, tuple[Path, ...]]]:
@@ -193,17 +197,17 @@ def _fix(checked: Checked, options: Options, base: Path, out: TextIO, err: TextI
     strategy = options.fix_strategy.value
     todo = plan(checked.findings, loaded.components, root, strategy, loaded.settings.config)
     for line in (*todo.errors, *todo.notes):
-        err.write(f"{line}\n")
+        _say(err, line)
     if options.diff:
         out.write(unified_diff(todo.edits, base))
         return 1 if todo.edits else 0
     result = apply_edits(todo.edits, root)
     for refusal in result.refused:
-        err.write(f"{refusal.path}: not written: {refusal.reason}\n")
+        _say(err, f"{refusal.path}: not written: {refusal.reason}")
     refused = {r.path for r in result.refused}
     fixed = [f for f in todo.fixed if (root / f.path) not in refused]
     files = len(result.applied)
-    err.write(f"Fixed {len(fixed)} of {len(checked.findings)} findings; {files} files written.\n")
+    _say(err, f"Fixed {len(fixed)} of {len(checked.findings)} findings; {files} files written.")
     return 0
 
 

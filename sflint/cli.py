@@ -10,26 +10,66 @@ from __future__ import annotations
 import enum
 import os
 import sys
-from collections.abc import Iterable
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from sflint import __version__
+from sflint.errors import INTERNAL, USAGE, UsageError, show_error
 from sflint.output import Format
+from sflint.sanitize import inert
 from sflint.settings import FailOn, FixStrategy, LoadOptions
+from sflint.streams import tolerant_streams
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Options of the group itself, which may come before the (implied) command.
+_GROUP_FLAGS = ("--debug",)
 
 
 class _DefaultGroup(click.Group):
     """``sflint [PATHS]`` means ``sflint check [PATHS]``, as ``ruff`` users expect."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (
-            args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")
+        lead = 0
+        while lead < len(args) and args[lead] in _GROUP_FLAGS:
+            lead += 1
+        rest = args[lead:]
+        if not rest or (
+            rest[0] not in self.commands and rest[0] not in ("--help", "-h", "--version")
         ):
-            args = ["check", *args]
-        return super().parse_args(ctx, args)
+            rest = ["check", *rest]
+        return super().parse_args(ctx, [*args[:lead], *rest])
+
+
+@dataclass
+class _Run:
+    """One ``main()`` call's state, handed to click as ``obj``. Mutable because ``--debug``
+    is seen while click parses, and the exception it governs is caught after click returns."""
+
+    debug: bool = False
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(_Run).debug = True
+
+
+def _debug_option(f: F) -> F:
+    # Eager, so that it counts even when another option's conversion is what fails; on the
+    # group and on every command, since users add it at the end of the line they re-run.
+    return click.option(
+        "--debug",
+        is_flag=True,
+        is_eager=True,
+        expose_value=False,
+        callback=_set_debug,
+        help="On an internal error, print the traceback (also: SFLINT_DEBUG=1).",
+    )(f)
 
 
 def _use_color(flag: bool | None) -> bool:
@@ -109,11 +149,13 @@ def cache_dir() -> Path:
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="sflint", message="%(prog)s %(version)s")
+@_debug_option
 def cli() -> None:
     """Lint Salesforce permission metadata: integration users' API-login MFA and more."""
 
 
 @cli.command()
+@_debug_option
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--format",
@@ -191,6 +233,7 @@ def check(paths: tuple[Path, ...], fmt: Format, **kw: Any) -> None:
 
 
 @cli.command("rules")
+@_debug_option
 @_RULE_DIRS
 @click.option(
     "--format",
@@ -216,6 +259,7 @@ def rules_cmd(rule_dirs: tuple[Path, ...], fmt: str, check_examples: bool) -> No
 
 
 @cli.command()
+@_debug_option
 @click.argument("rule")
 @_RULE_DIRS
 def explain(rule: str, rule_dirs: tuple[Path, ...]) -> None:
@@ -226,6 +270,7 @@ def explain(rule: str, rule_dirs: tuple[Path, ...]) -> None:
 
 
 @cli.command()
+@_debug_option
 @click.argument("persona", required=False)
 @_PROJECT_PATH
 @_CONFIG
@@ -240,6 +285,7 @@ def access(persona: str | None, root: Path, **kw: Any) -> None:
 
 
 @cli.command("init")
+@_debug_option
 @_PROJECT_PATH
 @click.option(
     "--config",
@@ -256,14 +302,53 @@ def init_cmd(root: Path, force: bool, **kw: Any) -> None:
     raise SystemExit(init(_load_options((root,), kw), force))
 
 
+def _env_debug() -> bool:
+    return os.environ.get("SFLINT_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run sflint; the exit code: 0 clean, 1 findings, 2 usage error, 3 internal error,
+    130 interrupted. Never a traceback unless ``--debug`` asks for it."""
+    run = _Run(debug=_env_debug())
+    with tolerant_streams():
+        return _main(argv, run)
+
+
+def _main(argv: list[str] | None, run: _Run) -> int:
     try:
-        cli.main(args=argv, prog_name="sflint", standalone_mode=False)
+        cli.main(args=argv, prog_name="sflint", standalone_mode=False, obj=run)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0
     except click.ClickException as exc:
+        # click quotes the argument it rejects (`No such option: NAME`, unescaped), and the
+        # arguments of a hook run are file names. ``message`` is typed Final in click's stubs
+        # but is a plain attribute that ``show`` formats; setattr replaces it.
+        setattr(exc, "message", inert(exc.message))  # noqa: B010
         exc.show()
-        return 2
-    except click.exceptions.Abort:
+        return USAGE
+    except (click.exceptions.Abort, KeyboardInterrupt):
         return 130
+    except UsageError as exc:  # a command that forgot to catch one: still the user's mistake
+        return show_error(exc, sys.stderr)
+    except Exception as exc:  # the last line of defence, by design: see _internal_error
+        _internal_error(exc, run.debug)
+        return INTERNAL
     return 0
+
+
+def _internal_error(exc: BaseException, debug: bool) -> None:
+    """A bug (or an OSError, MemoryError, RecursionError nobody caught): one line that says
+    so, or with ``--debug`` the traceback, never a bare traceback read as "findings"."""
+    first = next(iter(str(exc).splitlines()), "")
+    short = inert(first if len(first) <= 200 else first[:199] + "…")
+    what = f"{type(exc).__name__}: {short}" if short else type(exc).__name__
+    if debug:
+        lines = "".join(traceback.format_exception(exc)).splitlines()
+        text = "".join(f"{inert(line)}\n" for line in lines) + f"sflint: internal error: {what}\n"
+    else:
+        text = f"sflint: internal error: {what}; run again with --debug for the traceback\n"
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed or gone: the exit code still says it
+        pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from sflint.errors import UsageError
+from sflint.errors import UsageError, show_error
 from sflint.settings import LoadOptions
 
 
@@ -23,12 +23,10 @@ def show_access(
     try:
         accesses = load(options).accesses
     except UsageError as exc:
-        err.write(f"sflint: error: {exc}\n")
-        return 2
+        return show_error(exc, err)
     if persona is not None:
         accesses = tuple(a for a in accesses if a.persona.name == persona)
         if not accesses:
-            err.write(f"sflint: error: no persona named {persona!r}\n")
-            return 2
+            return show_error(UsageError(f"no persona named {persona!r}"), err)
     out.write(render(accesses))
     return 0

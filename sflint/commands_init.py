@@ -6,17 +6,25 @@ import json
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from sflint.errors import UsageError
+from sflint.errors import UsageError, show_error
 from sflint.kinds import persona_keys
+from sflint.sanitize import inert, line_start
 from sflint.settings import LoadOptions
+from sflint.streams import without_surrogates
 
 if TYPE_CHECKING:
     from sflint.access import Persona
 
 
 def _yaml_str(value: str) -> str:
-    # A JSON string is a valid YAML double-quoted scalar: safe for any component name.
-    return json.dumps(value, ensure_ascii=False)
+    """``value`` as a YAML double-quoted scalar that reads back as exactly ``value``.
+
+    A JSON string is a valid YAML double-quoted scalar, and JSON escapes the C0 controls;
+    ``inert`` then spells DEL, the C1 controls and the bidi and line-separator characters as
+    ``\\xNN`` / ``\\uNNNN``, which YAML's double-quoted style reads back (YAML 1.1, 5.7 Escape
+    sequences), so the file holds no character that a terminal or an editor would act on;
+    the lone surrogates of a file name that is not UTF-8 are spelt ``\\udcXX`` likewise."""
+    return without_surrogates(inert(json.dumps(value, ensure_ascii=False)))
 
 
 def starter_config(candidates: tuple[Persona, ...]) -> str:
@@ -50,7 +58,7 @@ def starter_config(candidates: tuple[Persona, ...]) -> str:
     for p in candidates:
         lines += [
             f"  - name: {_yaml_str(p.name)}",
-            f"    # detected: {p.signal}",
+            f"    # detected: {inert(p.signal or '')}",
             f"    kind: {p.kind.value}",
         ]
         for ref in p.references:
@@ -68,6 +76,7 @@ def init(
     from sflint.config import SCHEMA, Config
     from sflint.pipeline import load
     from sflint.project import CONFIG_FILE
+    from sflint.safeio import write_text
     from sflint.yamlload import parse_yaml, validate
 
     out = out or sys.stdout
@@ -77,24 +86,22 @@ def init(
         # detected, and a broken file that --force replaces cannot stop it.
         loaded = load(options, config=Config())
     except UsageError as exc:
-        return _fail(exc, err)
+        return show_error(exc, err)
     target = options.config or loaded.settings.root / CONFIG_FILE
     if target.exists() and not force:
-        return _fail(UsageError(f"{target} exists; --force overwrites it"), err)
+        return show_error(UsageError(f"{target} exists; --force overwrites it"), err)
     candidates = tuple(a.persona for a in loaded.accesses)
     text = starter_config(candidates)
-    # What init writes must load: check it before the file exists.
-    validate(parse_yaml(text, CONFIG_FILE), SCHEMA)
     try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        return _fail(UsageError(f"cannot write {target}: {exc.strerror}"), err)
-    out.write(f"Wrote {target} with {len(candidates)} detected integration persona(s).\n")
-    for p in candidates:
-        out.write(f"  {p.name}: {p.signal}\n")
+        # What init writes must load: check it before the file exists.
+        validate(parse_yaml(text, CONFIG_FILE), SCHEMA)
+        # Never through a symbolic link: a committed `.sflint.yml -> ~/.bashrc` would let a
+        # pull request choose what `init --force` overwrites (sflint.safeio).
+        write_text(target, text)
+    except UsageError as exc:
+        return show_error(exc, err)
+    # Names come from the repository: each line inert and safe at the start of a log line.
+    lines = [f"Wrote {target} with {len(candidates)} detected integration persona(s)."]
+    lines += [f"  {p.name}: {p.signal}" for p in candidates]
+    out.write("".join(f"{line_start(line)}\n" for line in lines))
     return 0
-
-
-def _fail(exc: UsageError, err: TextIO) -> int:
-    err.write(f"sflint: error: {exc}\n")
-    return 2

@@ -62,6 +62,13 @@ def test_manifest_runs_sflint_serially_on_the_console(hook: dict[str, Any]) -> N
         assert not any(option in part.split() for part in command), option
 
 
+def test_manifest_entry_ends_option_parsing(hook: dict[str, Any]) -> None:
+    """pre-commit appends the hook's args and then the file names to the entry: after `--`
+    a committed file named like an option is a file (test_try_repo_file_named_like_an_option)."""
+    assert hook["entry"] == "sflint check --"
+    assert hook["args"] == []
+
+
 def _hook_matches(hook: dict[str, Any], path: str) -> bool:
     """pre-commit's own selection: ``re.search`` of ``files`` and not ``exclude``."""
     included = re.search(hook["files"], path) is not None
@@ -307,3 +314,43 @@ def test_try_repo_group_change_reports_member_set_finding(
     # not the persona's other set, not the profile's misspelling.
     assert _findings(output) == {(MEMBER, "SFL001")}, output
     assert "through permission set group Integration_Base" in output, output
+
+
+@pytest.mark.slow
+def test_try_repo_file_named_like_an_option(
+    sflint_repo: Path, project_repo: Path, precommit_env: dict[str, str]
+) -> None:
+    """Committed files named `--config=evil.profile` (beside an `evil.profile` saying
+    `fail_on: never`) and `-oVictim.profile`: read as options they would pass the run and
+    overwrite a file; after the entry's `--` they are files, and the findings stay."""
+    profile = (project_repo / "force-app/main/default/profiles").glob("*.profile-meta.xml")
+    content = next(profile).read_bytes()
+    (project_repo / "evil.profile").write_text("fail_on: never\n", encoding="utf-8")
+    (project_repo / "--config=evil.profile").write_bytes(content)
+    (project_repo / "-oVictim.profile").write_bytes(content)
+    _git(project_repo, precommit_env, "add", "--", "evil.profile", "--config=evil.profile")
+    _git(project_repo, precommit_env, "add", "--", "-oVictim.profile")
+    _git(project_repo, precommit_env, "commit", "--quiet", "--no-verify", "-m", "hostile names")
+    result = _try_repo(sflint_repo, project_repo, precommit_env, "--all-files")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "- exit code: 1" in output, output
+    findings = _findings(output)
+    assert (MEMBER, "SFL001") in findings, output
+    assert (
+        "force-app/main/default/permissionsets/Commission_App_API.permissionset-meta.xml",
+        "SFL001",
+    ) in findings, output
+    # Nothing written: no Victim.profile, the committed files unchanged, nothing untracked.
+    assert sorted(p.name for p in project_repo.iterdir() if "Victim" in p.name) == [
+        "-oVictim.profile"
+    ]
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=project_repo,
+        env=precommit_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == "", status.stdout

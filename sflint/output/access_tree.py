@@ -1,11 +1,17 @@
 """``sflint access``: each persona's enabled user permissions as a tree, each with the chain
 it comes through (group → set) and the file and line that grants it. Pure: values in, text
-out."""
+out.
+
+Every name in the tree (personas, components, permissions, files) comes from the scanned
+repository, so each line is made inert and safe at the start of a CI log line
+(sflint.sanitize): a persona named ``::error ...`` or holding ESC is shown, not obeyed."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+from sflint.sanitize import line_start
 
 if TYPE_CHECKING:
     from sflint.access import Access
@@ -19,7 +25,7 @@ def render(accesses: Iterable[Access]) -> str:
         lines += _persona(access)
     if not lines:
         return NO_PERSONAS
-    return "\n".join(lines) + "\n"
+    return "".join(f"{line_start(line)}\n" for line in lines)
 
 
 def _persona(access: Access) -> list[str]:
