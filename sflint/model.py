@@ -195,7 +195,8 @@ class Finding:
         ident = "\x1f".join(
             (self.rule, self.type_name, self.component_name, self.key, self.persona or "")
         )
-        return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
+        # surrogateescape: a file name that is not UTF-8 still has a stable identity.
+        return hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
     @property
     def sort_key(self) -> tuple[str, int, str, str, str]:

@@ -142,3 +142,23 @@ def _registered() -> None:
     import codecs
 
     codecs.register_error("sflint-ascii", ascii_fallback)
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_a_file_name_that_is_not_utf8_in_json_and_sarif(tmp_path: Path, fmt: str) -> None:
+    import json
+
+    result = _sflint(
+        "utf-8", "check", str(_non_utf8_project(tmp_path)), "--no-cache", "--format", fmt
+    )
+    assert (result.returncode, result.stderr) == (1, b"")
+    doc = json.loads(result.stdout)
+    if fmt == "json":
+        assert [f["path"] for f in doc["findings"]] == [
+            "app/permissionsets/Bad\udcff.permissionset-meta.xml"
+        ]
+    else:
+        (res,) = doc["runs"][0]["results"]
+        uri = res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        # The file's own bytes, percent-encoded (RFC 3986), so code scanning finds the file.
+        assert uri == "app/permissionsets/Bad%FF.permissionset-meta.xml"

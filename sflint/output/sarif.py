@@ -115,7 +115,9 @@ def artifact_uri(path: str) -> str:
     posix = path.replace("\\", "/")
     while posix.startswith("./"):
         posix = posix[2:]
-    return quote(posix, safe="/")
+    # A name that is not UTF-8 reached us as lone surrogates (PEP 383): encode the file's own
+    # bytes, so the URI names the file that is on disk.
+    return quote(posix.encode("utf-8", "surrogateescape"), safe="/")
 
 
 def sarif_fixes(proposed: Iterable[ProposedFix]) -> list[dict[str, Any]]:
