@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
     from sflint.app import Checked
     from sflint.catalogue import Catalogue
+    from sflint.fix.values import ProposedFix
     from sflint.model import Finding
-    from sflint.output.edits import ProposedFix
     from sflint.rules.model import Rule
 
 ProposedFixes = dict[tuple[str, str], tuple["ProposedFix", ...]]
@@ -189,8 +189,9 @@ def _rebase(findings: tuple[Finding, ...], prefix: str) -> tuple[Finding, ...]:
 def _fix(checked: Checked, options: Options, base: Path, out: TextIO, err: TextIO) -> int:
     """Plan the fixes; with --diff print them (exit 1 when there is a change), with --fix
     write them atomically and report what changed."""
-    from sflint.fix import apply_edits, unified_diff
-    from sflint.fixplan import plan
+    from sflint.fix.diff import unified_diff
+    from sflint.fix.plan import plan
+    from sflint.fix.write import apply_edits
 
     loaded = checked.loaded
     root = loaded.project.root
@@ -212,7 +213,7 @@ def _fix(checked: Checked, options: Options, base: Path, out: TextIO, err: TextI
 
 
 def _sarif_fixes(checked: Checked, prefix: str) -> ProposedFixes:
-    from sflint.fixplan import proposed_fixes
+    from sflint.fix.plan import proposed_fixes
 
     loaded = checked.loaded
     found = proposed_fixes(checked.findings, loaded.components, loaded.project.root)

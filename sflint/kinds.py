@@ -30,11 +30,8 @@ class Role(ValueEnum):
 
 
 class FixPolicy(enum.Enum):
-    """How ``--fix`` turns a user permission off in a component of the kind.
-
-    The fix engine (fix.py) still decides this by component type; it is to read it from here
-    once it is a package of its own (issue 8, part 5).
-    """
+    """How ``--fix`` turns a user permission off in a component of the kind (the fix
+    engine reads it here: ``sflint.fix.scan.check_root``)."""
 
     # Deploying a permission set (API 40+) disables every permission it omits, so removing
     # the <userPermissions> element is the smallest edit, and the one a retrieve produces

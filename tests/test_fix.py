@@ -10,12 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from sflint import fix
-from sflint.fix import (
-    ApplyResult,
-    FileEdit,
-    FixError,
-    apply_edits,
+from sflint.fix import ops, write
+from sflint.fix.diff import unified_diff
+from sflint.fix.ops import (
     clone_decomposed,
     clone_label,
     clone_name,
@@ -25,8 +22,10 @@ from sflint.fix import (
     plan_clone,
     plan_clone_decomposed,
     plan_disable,
-    unified_diff,
 )
+from sflint.fix.values import ApplyResult, FileEdit, FixError, Refusal
+from sflint.fix.write import apply_edits
+from sflint.model import ComponentType
 
 DATA = Path(__file__).parent.parent / "testdata" / "fix"
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
@@ -38,28 +37,28 @@ MFA_LABEL = " (no API MFA)"
 # case -> (component type, permission to disable). Inputs and expected outputs are written by
 # hand (testdata/fix/<case>.input.xml, <case>.expected.xml) and compared byte for byte.
 CASES = {
-    "basic": ("PermissionSet", "TwoFactorApi"),
-    "crlf": ("PermissionSet", "TwoFactorApi"),
-    "tabs": ("PermissionSet", "TwoFactorApi"),
-    "bom": ("PermissionSet", "TwoFactorApi"),
-    "no_final_newline": ("PermissionSet", "TwoFactorApi"),
-    "commented_out": ("PermissionSet", "TwoFactorApi"),
-    "commented_only": ("PermissionSet", "TwoFactorApi"),
-    "char_reference": ("PermissionSet", "TwoFactorApi"),
-    "cdata_name": ("PermissionSet", "TwoFactorApi"),
-    "whitespace_text": ("PermissionSet", "TwoFactorApi"),
-    "split_tags": ("PermissionSet", "TwoFactorApi"),
-    "two_grants": ("PermissionSet", "TwoFactorApi"),
-    "inline": ("PermissionSet", "TwoFactorApi"),
-    "not_enabled": ("PermissionSet", "TwoFactorApi"),
-    "lookalike": ("PermissionSet", "TwoFactorApi"),
-    "no_namespace": ("PermissionSet", "TwoFactorApi"),
-    "decomposed_beta2": ("PermissionSet", "TwoFactorApi"),
-    "mdapi_format": ("PermissionSet", "TwoFactorApi"),
-    "profile": ("Profile", "TwoFactorApi"),
-    "profile_crlf": ("Profile", "TwoFactorApi"),
-    "profile_already_false": ("Profile", "TwoFactorApi"),
-    "profile_whitespace": ("Profile", "TwoFactorApi"),
+    "basic": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "crlf": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "tabs": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "bom": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "no_final_newline": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "commented_out": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "commented_only": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "char_reference": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "cdata_name": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "whitespace_text": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "split_tags": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "two_grants": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "inline": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "not_enabled": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "lookalike": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "no_namespace": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "decomposed_beta2": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "mdapi_format": (ComponentType.PERMISSION_SET, "TwoFactorApi"),
+    "profile": (ComponentType.PROFILE, "TwoFactorApi"),
+    "profile_crlf": (ComponentType.PROFILE, "TwoFactorApi"),
+    "profile_already_false": (ComponentType.PROFILE, "TwoFactorApi"),
+    "profile_whitespace": (ComponentType.PROFILE, "TwoFactorApi"),
 }
 
 
@@ -89,19 +88,22 @@ def test_disable_is_idempotent(case: str) -> None:
 
 def test_unchanged_input_is_returned_as_is() -> None:
     data, _ = _case("not_enabled")
-    assert disable_permission(data, "TwoFactorApi", component_type="PermissionSet") is data
+    assert (
+        disable_permission(data, "TwoFactorApi", component_type=ComponentType.PERMISSION_SET)
+        is data
+    )
 
 
 def test_manage_two_factor_is_not_touched_by_api_mfa_fix() -> None:
     data, _ = _case("lookalike")
-    result = disable_permission(data, "TwoFactorApi", component_type="PermissionSet")
+    result = disable_permission(data, "TwoFactorApi", component_type=ComponentType.PERMISSION_SET)
     assert b"<name>ManageTwoFactor</name>" in result
     assert b"<name>ForceTwoFactor</name>" in result
 
 
 def test_profile_never_removes_elements() -> None:
     data, expected = _case("profile")
-    result = disable_permission(data, "TwoFactorApi", component_type="Profile")
+    result = disable_permission(data, "TwoFactorApi", component_type=ComponentType.PROFILE)
     assert result.count(b"<userPermissions>") == data.count(b"<userPermissions>")
     assert result == expected
 
@@ -109,13 +111,13 @@ def test_profile_never_removes_elements() -> None:
 def test_wrong_root_is_refused() -> None:
     data, _ = _case("profile")
     with pytest.raises(FixError, match="<PermissionSet>"):
-        disable_permission(data, "TwoFactorApi", component_type="PermissionSet")
+        disable_permission(data, "TwoFactorApi", component_type=ComponentType.PERMISSION_SET)
 
 
 def test_group_and_muting_types_are_refused() -> None:
     data, _ = _case("basic")
     with pytest.raises(FixError):
-        disable_permission(data, "TwoFactorApi", component_type="MutingPermissionSet")
+        disable_permission(data, "TwoFactorApi", component_type=ComponentType.MUTING_PERMISSION_SET)
 
 
 @pytest.mark.parametrize(
@@ -133,7 +135,7 @@ def test_group_and_muting_types_are_refused() -> None:
 )
 def test_hostile_or_broken_input_raises(data: bytes) -> None:
     with pytest.raises(FixError):
-        disable_permission(data, "TwoFactorApi", component_type="PermissionSet")
+        disable_permission(data, "TwoFactorApi", component_type=ComponentType.PERMISSION_SET)
 
 
 def test_attribute_containing_gt_does_not_confuse_offsets() -> None:
@@ -144,7 +146,7 @@ def test_attribute_containing_gt_does_not_confuse_offsets() -> None:
         b'    <label c="/>">L</label>\n'
         b"</PermissionSet>\n"
     )
-    result = disable_permission(data, "TwoFactorApi", component_type="PermissionSet")
+    result = disable_permission(data, "TwoFactorApi", component_type=ComponentType.PERMISSION_SET)
     assert result == data.replace(
         b'    <userPermissions b="1>0"><enabled>true</enabled><name>TwoFactorApi</name>'
         b"</userPermissions>\n",
@@ -154,41 +156,41 @@ def test_attribute_containing_gt_does_not_confuse_offsets() -> None:
 
 def test_verification_failure_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     data, _ = _case("basic")
-    real = fix._apply_splices
+    real = ops._apply_splices
 
     def corrupting(data: bytes, splices: object) -> bytes:
         return real(data, splices).replace(b"<name>ViewSetup</name>", b"<name>ViewSetuq</name>")  # type: ignore[arg-type]
 
-    monkeypatch.setattr(fix, "_apply_splices", corrupting)
+    monkeypatch.setattr(ops, "_apply_splices", corrupting)
     with pytest.raises(FixError, match="verification failed"):
-        disable_permission(data, "TwoFactorApi", component_type="PermissionSet")
+        disable_permission(data, "TwoFactorApi", component_type=ComponentType.PERMISSION_SET)
 
 
 def test_verification_catches_broken_xml(monkeypatch: pytest.MonkeyPatch) -> None:
     data, _ = _case("profile")
-    real = fix._apply_splices
+    real = ops._apply_splices
 
     def truncating(data: bytes, splices: object) -> bytes:
         return real(data, splices)[:-20]  # type: ignore[arg-type]
 
-    monkeypatch.setattr(fix, "_apply_splices", truncating)
+    monkeypatch.setattr(ops, "_apply_splices", truncating)
     with pytest.raises(FixError, match="not well-formed"):
-        disable_permission(data, "TwoFactorApi", component_type="Profile")
+        disable_permission(data, "TwoFactorApi", component_type=ComponentType.PROFILE)
 
 
 def test_verification_catches_wrong_offsets(monkeypatch: pytest.MonkeyPatch) -> None:
     """If the removal span were off by a few bytes the result could still be well-formed but
     different; the tree comparison must notice."""
     data, _ = _case("basic")
-    real = fix._line_span
+    real = ops._line_span
 
     def shifted(data: bytes, start: int, end: int) -> tuple[int, int]:
         s, e = real(data, start, end)
         return s, e + len(b"    <userPermissions>\n        <enabled>true</enabled>\n")
 
-    monkeypatch.setattr(fix, "_line_span", shifted)
+    monkeypatch.setattr(ops, "_line_span", shifted)
     with pytest.raises(FixError):
-        disable_permission(data, "TwoFactorApi", component_type="PermissionSet")
+        disable_permission(data, "TwoFactorApi", component_type=ComponentType.PERMISSION_SET)
 
 
 # --------------------------------------------------------------------------------------------
@@ -200,28 +202,38 @@ def test_beta1_file_is_deleted() -> None:
     path = Path(
         "force-app/main/default/permissionsets/PS/userPermissions/TwoFactorApi.userPermission-meta.xml"
     )
-    edit = plan_disable(path, data, "TwoFactorApi", component_type="PermissionSet")
+    edit = plan_disable(path, data, "TwoFactorApi", component_type=ComponentType.PERMISSION_SET)
     assert edit == FileEdit(path, data, None)
     assert edit.is_delete
-    assert plan_disable(path, data, "ViewSetup", component_type="PermissionSet") is None
+    assert (
+        plan_disable(path, data, "ViewSetup", component_type=ComponentType.PERMISSION_SET) is None
+    )
 
 
 def test_beta1_disabled_file_is_left_alone() -> None:
     data = (DATA / "decomposed_beta1.input.xml").read_bytes().replace(b"true", b"false")
-    assert plan_disable(Path("x"), data, "TwoFactorApi", component_type="PermissionSet") is None
+    assert (
+        plan_disable(Path("x"), data, "TwoFactorApi", component_type=ComponentType.PERMISSION_SET)
+        is None
+    )
 
 
 def test_plan_disable_beta2_and_profile() -> None:
     data, expected = _case("decomposed_beta2")
     path = Path("permissionsets/PS/PS.userPermission-meta.xml")
-    assert plan_disable(path, data, "TwoFactorApi", component_type="PermissionSet") == FileEdit(
-        path, data, expected
-    )
+    assert plan_disable(
+        path, data, "TwoFactorApi", component_type=ComponentType.PERMISSION_SET
+    ) == FileEdit(path, data, expected)
     data, expected = _case("profile")
-    edit = plan_disable(Path("p.profile-meta.xml"), data, "TwoFactorApi", component_type="Profile")
+    edit = plan_disable(
+        Path("p.profile-meta.xml"), data, "TwoFactorApi", component_type=ComponentType.PROFILE
+    )
     assert edit is not None
     assert edit.after == expected
-    assert plan_disable(Path("p"), expected, "TwoFactorApi", component_type="Profile") is None
+    assert (
+        plan_disable(Path("p"), expected, "TwoFactorApi", component_type=ComponentType.PROFILE)
+        is None
+    )
 
 
 def test_file_edit_needs_content() -> None:
@@ -265,7 +277,7 @@ def test_file_edit_needs_content() -> None:
 def test_clone_name(name: str, existing: set[str], expected: str) -> None:
     result = clone_name(name, existing, MFA_SUFFIX)
     assert result == expected
-    assert fix.is_valid_name(result)
+    assert ops.is_valid_name(result)
     assert result.casefold() not in {e.casefold() for e in existing}
 
 
@@ -273,7 +285,7 @@ def test_clone_name(name: str, existing: set[str], expected: str) -> None:
 @settings(max_examples=200, deadline=None)
 def test_clone_name_always_valid(name: str, existing: set[str]) -> None:
     result = clone_name(name, existing, MFA_SUFFIX)
-    assert fix.is_valid_name(result), result
+    assert ops.is_valid_name(result), result
     assert len(result) <= 80
     assert "__" not in result
     assert not result.endswith("_")
@@ -297,7 +309,7 @@ def test_clone_name_always_valid(name: str, existing: set[str]) -> None:
     ],
 )
 def test_is_valid_name(name: str, valid: bool) -> None:
-    assert fix.is_valid_name(name) is valid
+    assert ops.is_valid_name(name) is valid
 
 
 def test_clone_label() -> None:
@@ -533,14 +545,14 @@ def test_apply_refuses_changed_file(tmp_path: Path) -> None:
 def test_apply_refuses_change_during_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "x.xml"
     target.write_bytes(b"old")
-    real = fix._write_temp
+    real = write._write_temp
 
     def racing(folder: Path, name: str, data: bytes) -> Path:
         tmp = real(folder, name, data)
         target.write_bytes(b"someone else")
         return tmp
 
-    monkeypatch.setattr(fix, "_write_temp", racing)
+    monkeypatch.setattr(write, "_write_temp", racing)
     result = apply_edits([FileEdit(Path("x.xml"), b"old", b"new")], tmp_path)
     assert [r.reason for r in result.refused] == ["changed since it was read"]
     assert target.read_bytes() == b"someone else"
@@ -607,9 +619,9 @@ def test_apply_reports_os_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     def failing(folder: Path, name: str, data: bytes) -> Path:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fix, "_write_temp", failing)
+    monkeypatch.setattr(write, "_write_temp", failing)
     result = apply_edits([FileEdit(Path("x.xml"), b"x", b"y")], tmp_path)
-    assert result.refused == (fix.Refusal(Path("x.xml"), "No space left on device"),)
+    assert result.refused == (Refusal(Path("x.xml"), "No space left on device"),)
     assert (tmp_path / "x.xml").read_bytes() == b"x"
 
 
@@ -625,7 +637,9 @@ def test_fix_twice_through_files_is_noop(tmp_path: Path) -> None:
     target.write_bytes(data)
     for expected_edits in (1, 0):
         current = target.read_bytes()
-        edit = plan_disable(target, current, "TwoFactorApi", component_type="PermissionSet")
+        edit = plan_disable(
+            target, current, "TwoFactorApi", component_type=ComponentType.PERMISSION_SET
+        )
         edits = [edit] if edit else []
         assert len(edits) == expected_edits
         assert apply_edits(edits, tmp_path).ok
@@ -703,7 +717,7 @@ def _documents(draw: st.DrawFn) -> bytes:
 @given(_documents(), _NAMES)
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_property_disable_permission_set(data: bytes, target: str) -> None:
-    result = disable_permission(data, target, component_type="PermissionSet")
+    result = disable_permission(data, target, component_type=ComponentType.PERMISSION_SET)
     before, after = etree.fromstring(data), etree.fromstring(result)
     expected = [g for g in _grants(before) if not (g[0] == target and g[1] == "true")]
     assert _grants(after) == expected
@@ -715,35 +729,103 @@ def test_property_disable_permission_set(data: bytes, target: str) -> None:
     assert result[:40] == data[:40]
     closing = data.rindex(b"</PermissionSet>")
     assert result.endswith(data[closing:])
-    assert disable_permission(result, target, component_type="PermissionSet") == result
+    assert disable_permission(result, target, component_type=ComponentType.PERMISSION_SET) == result
 
 
 @given(_documents(), _NAMES)
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_property_disable_profile(data: bytes, target: str) -> None:
     data = data.replace(b"PermissionSet", b"Profile")
-    result = disable_permission(data, target, component_type="Profile")
+    result = disable_permission(data, target, component_type=ComponentType.PROFILE)
     before, after = etree.fromstring(data), etree.fromstring(result)
     expected = [(n, "false" if n == target and e == "true" else e) for n, e in _grants(before)]
     assert _grants(after) == expected
     assert len(result) <= len(data) + data.count(b"true")
-    assert disable_permission(result, target, component_type="Profile") == result
+    assert disable_permission(result, target, component_type=ComponentType.PROFILE) == result
+
+
+_ORDERS = st.permutations(["TwoFactorApi", "ApiEnabled", "ViewSetup", "ForceTwoFactor"])
+
+
+@st.composite
+def _packed(draw: st.DrawFn) -> bytes:
+    """Grants only, often several to a line: where disabling one permission after another
+    differs from cutting every grant's line span out of the original."""
+    grants = [
+        f"<userPermissions><enabled>{draw(st.sampled_from(['true', 'false']))}</enabled>"
+        f"<name>{draw(_NAMES)}</name></userPermissions>"
+        for _ in range(draw(st.integers(1, 6)))
+    ]
+    seps = st.sampled_from(["", " ", "\t", "\n", "\r\n", "\n    ", " \n"])
+    body = "".join(draw(seps) + grant for grant in grants) + draw(seps)
+    return f"<PermissionSet>{body}</PermissionSet>\n".encode()
+
+
+@given(
+    st.one_of(_documents(), _packed()),
+    _ORDERS,
+    st.integers(1, 4),
+    st.sampled_from([ComponentType.PERMISSION_SET, ComponentType.PROFILE]),
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_property_disable_many_in_one_pass(
+    data: bytes, order: list[str], count: int, component_type: ComponentType
+) -> None:
+    """One pass over a file gives the bytes of disabling the permissions one after another
+    (grants sharing a line included), and each permission's share is its own: the shares do
+    not overlap and together make the whole change (SARIF fixes of several results)."""
+    data = data.replace(b"PermissionSet", component_type.value.encode())
+    permissions = order[:count]
+    expected = data
+    for permission in permissions:
+        expected = disable_permission(expected, permission, component_type=component_type)
+    done = ops.disable_permissions(data, permissions, component_type=component_type)
+    assert done.after == expected
+    enabled = {n for n, e in _grants(etree.fromstring(data)) if e == "true"}
+    assert [p for p, _ in done.shares] == [p for p in permissions if p in enabled]
+    splices = sorted((s for _, share in done.shares for s in share), key=lambda s: s.start)
+    rebuilt, pos = b"", 0
+    for splice in splices:
+        assert splice.start >= pos
+        rebuilt += data[pos : splice.start] + splice.replacement
+        pos = splice.end
+    assert rebuilt + data[pos:] == expected
+
+
+def test_disable_many_takes_the_line_of_grants_that_shared_it() -> None:
+    """Two grants on one line: disabling one, then the other, leaves no blank line; so does
+    one pass, whose second share is the rest of the line."""
+    data = (
+        b"<PermissionSet>\n"
+        b"    <userPermissions><enabled>true</enabled><name>ApiEnabled</name></userPermissions>"
+        b"<userPermissions><enabled>true</enabled><name>ViewSetup</name></userPermissions>\n"
+        b"    <label>L</label>\n"
+        b"</PermissionSet>\n"
+    )
+    done = ops.disable_permissions(
+        data, ["ViewSetup", "ApiEnabled"], component_type=ComponentType.PERMISSION_SET
+    )
+    assert done.after == b"<PermissionSet>\n    <label>L</label>\n</PermissionSet>\n"
+    assert done.shares == (
+        ("ViewSetup", (ops.Splice(101, 181, b""),)),
+        ("ApiEnabled", (ops.Splice(16, 101, b""), ops.Splice(181, 182, b""))),
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Real files
 
 
-def _corpus_files() -> list[tuple[Path, str]]:
+def _corpus_files() -> list[tuple[Path, ComponentType]]:
     if not CORPUS.is_dir():
         return []
     found = []
     for path in sorted(CORPUS.rglob("*")):
         name = path.name
         if name.endswith((".permissionset-meta.xml", ".permissionset", ".userPermission-meta.xml")):
-            found.append((path, "PermissionSet"))
+            found.append((path, ComponentType.PERMISSION_SET))
         elif name.endswith((".profile-meta.xml", ".profile")):
-            found.append((path, "Profile"))
+            found.append((path, ComponentType.PROFILE))
     return found
 
 
@@ -758,7 +840,7 @@ def test_corpus_present_or_skip() -> None:
     _corpus_files(),
     ids=lambda v: str(v.relative_to(CORPUS)) if isinstance(v, Path) else str(v),
 )
-def test_corpus_disable_first_enabled(path: Path, component_type: str) -> None:
+def test_corpus_disable_first_enabled(path: Path, component_type: ComponentType) -> None:
     data = path.read_bytes()
     root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
     enabled = [n for n, e in _grants(root) if e == "true"]

@@ -16,6 +16,7 @@ from lxml import etree
 
 from sflint.kinds import Role, Root, kind_of
 from sflint.model import ComponentType, Grant, Location, Member, Problem, Suppression
+from sflint.xmlsafe import safe_parser
 
 _TRUE = "true"
 METADATA_NS = "http://soap.sforce.com/2006/04/metadata"
@@ -172,19 +173,6 @@ class _Lines:
         if n < len(lines) and (reported is None or lines[n] <= reported):
             return lines[n]
         return reported or 1
-
-
-def safe_parser() -> etree.XMLParser:
-    """The one parser configuration sflint reads metadata with."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
 
 
 def _local(tag: object) -> str | None:

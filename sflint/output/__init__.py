@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sflint.fix.values import ProposedFix
     from sflint.model import Finding
-    from sflint.output.edits import ProposedFix
     from sflint.rules.model import Rule
 
 

@@ -26,8 +26,9 @@ from urllib.parse import quote
 
 import sarif_om as om
 
+from sflint.fix.diff import byte_edit
+from sflint.fix.values import ByteEdit, ProposedFix
 from sflint.output import rule_docs
-from sflint.output.edits import ByteEdit, ProposedFix, byte_edit
 
 __all__ = ["ByteEdit", "FixProvider", "ProposedFix", "build_log", "byte_edit", "render"]
 

@@ -413,7 +413,7 @@ def _tag(el: etree._Element) -> str:
 
 
 def _namespace_free(data: bytes) -> etree._Element | None:
-    from sflint.metadata.reader import safe_parser
+    from sflint.xmlsafe import safe_parser
 
     parser = safe_parser()
     try:
