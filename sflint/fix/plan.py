@@ -190,10 +190,15 @@ def _clone(
     existing = {name for (ctype, name) in components if ctype is ComponentType.PERMISSION_SET}
     by_component: dict[tuple[ComponentType, str], list[Finding]] = defaultdict(list)
     for f in findings:
-        if f.component_type is None or (f.component_type, f.component_name) not in components:
-            errors.append(f"{f.path}: not cloned: {f.type_name} {f.component_name} is unknown")
+        if f.component_type is None:
+            why = "the finding is about a persona, not a component"
+        elif (f.component_type, f.component_name) not in components:
+            why = f"no {f.type_name} {f.component_name} in the project"
+        else:
+            by_component[(f.component_type, f.component_name)].append(f)
             continue
-        by_component[(f.component_type, f.component_name)].append(f)
+        if f"{f.path}: not cloned: {why}" not in errors:
+            errors.append(f"{f.path}: not cloned: {why}")
     for key, group in sorted(by_component.items()):
         component = components[key]
         permissions = list(dict.fromkeys(f.key for f in group))
