@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sflint.errors import UsageError
 from sflint.kinds import persona_keys
 from sflint.model import ComponentType, Location, PersonaKind
+
+if TYPE_CHECKING:
+    from sflint.yamlload import Document
 
 _NAME = {"type": "string", "minLength": 1}
 _NAMES = {"type": "array", "items": _NAME}
@@ -95,44 +98,16 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
         display = str(file)
     doc = load_checked(file, display, SCHEMA, cache, root=None if given else root)
     data = doc.data if doc.data is not None else {}
-    personas = []
-    for i, entry in enumerate(data.get("personas", [])):
-        refs: list[Reference] = []
-        for persona_key, ctype in persona_keys():
-            key = persona_key.key
-            value = entry.get(key)
-            names = [value] if isinstance(value, str) else (value or [])
-            for j, name in enumerate(names):
-                where = ("personas", i, key) if isinstance(value, str) else ("personas", i, key, j)
-                refs.append(Reference(ctype, name, Location(display, doc.line(where))))
-        personas.append(
-            PersonaConfig(
-                name=entry["name"],
-                kind=PersonaKind(entry.get("kind", PersonaKind.INTEGRATION.value)),
-                references=tuple(refs),
-                location=Location(display, doc.line(("personas", i))),
-            )
-        )
-    names = [p.name for p in personas]
-    for i, name in enumerate(names):
-        if name in names[:i]:
-            raise doc.error(("personas", i, "name"), f"duplicate persona name {name!r}")
+    personas = _personas(doc, data.get("personas", []))
     rules = data.get("rules", {})
-    for i, folder in enumerate(rules.get("paths", [])):
-        if not (file.parent / folder).is_dir():
-            raise doc.error(("rules", "paths", i), f"rule folder not found: {folder}")
-        # Rule folders named by the project's config come with the pull request: they must
-        # lie inside the project (links resolved), like every other file sflint reads there.
-        real = (file.parent / folder).resolve()
-        if not given and real != root.resolve() and root.resolve() not in real.parents:
-            raise doc.error(("rules", "paths", i), f"rule folder outside the project: {folder}")
+    _check_rule_paths(doc, rules.get("paths", []), file.parent, None if given else root)
     known_ids = {  # where each selected or ignored rule is named, for errors
         ident: doc.line(("rules", key, i))
         for key in ("select", "ignore")
         for i, ident in enumerate(rules.get(key, []))
     }
     return Config(
-        personas=tuple(personas),
+        personas=personas,
         detect_integration=data.get("detect_integration"),
         rule_paths=tuple((file.parent / p) for p in rules.get("paths", [])),
         select=tuple(rules.get("select", [])),
@@ -142,3 +117,42 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
         path=display,
         rule_lines=known_ids,
     )
+
+
+def _personas(doc: Document, entries: list[dict[str, Any]]) -> tuple[PersonaConfig, ...]:
+    """The personas of a validated config, each reference with the line that names it."""
+    out: list[PersonaConfig] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        if entry["name"] in seen:
+            raise doc.error(("personas", i, "name"), f"duplicate persona name {entry['name']!r}")
+        seen.add(entry["name"])
+        refs: list[Reference] = []
+        for persona_key, ctype in persona_keys():
+            key = persona_key.key
+            value = entry.get(key)
+            names = [value] if isinstance(value, str) else (value or [])
+            for j, name in enumerate(names):
+                where = ("personas", i, key) if isinstance(value, str) else ("personas", i, key, j)
+                refs.append(Reference(ctype, name, Location(doc.path, doc.line(where))))
+        out.append(
+            PersonaConfig(
+                name=entry["name"],
+                kind=PersonaKind(entry.get("kind", PersonaKind.INTEGRATION.value)),
+                references=tuple(refs),
+                location=Location(doc.path, doc.line(("personas", i))),
+            )
+        )
+    return tuple(out)
+
+
+def _check_rule_paths(doc: Document, paths: list[str], base: Path, root: Path | None) -> None:
+    """Every rule folder exists; with ``root`` (the project's own config, which comes with
+    the pull request) it also lies inside the project once links are resolved, like every
+    other file sflint reads there."""
+    for i, folder in enumerate(paths):
+        if not (base / folder).is_dir():
+            raise doc.error(("rules", "paths", i), f"rule folder not found: {folder}")
+        real = (base / folder).resolve()
+        if root is not None and real != root.resolve() and root.resolve() not in real.parents:
+            raise doc.error(("rules", "paths", i), f"rule folder outside the project: {folder}")
