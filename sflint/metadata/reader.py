@@ -232,11 +232,11 @@ class _Found:
     entry_line: int | None = None  # the root is itself the entry: its line is known
     outside: bool = False  # the entry being read is not in the file's namespace
 
-    def field_ended(self, el: etree._Element, local: str) -> None:
+    def field_ended(self, el: etree._Element, local: str, entry: etree._Element) -> None:
         values = self.fields.setdefault(local, [])
         if len(values) < _KEEP:
             values.append(_text(el))
-        if _namespace(el.tag) != self.namespace and local not in self.foreign:
+        if _namespace(el.tag) != _namespace(entry.tag) and local not in self.foreign:
             self.foreign.append(local)
 
     def problem(self, message: str, line: int) -> None:
@@ -367,6 +367,10 @@ def _parse(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
     try:
         return _read(data, path, roots)
     except etree.XMLSyntaxError as exc:
+        encoding = _encoding(data, None)
+        if encoding != "UTF-8":  # the real cause: libxml2 cannot decode it (UTF-32, EBCDIC)
+            message = f"encoding is {encoding}; Salesforce metadata must be UTF-8"
+            return ParsedFile("", 1, problems=(Problem(message, Location(path, 1)),))
         line = exc.lineno or 1
         msg = exc.msg or str(exc)
         if "XML_PARSE_HUGE" in msg:
@@ -447,7 +451,7 @@ class _Reading:
         if self.spec.entry is not None:
             # The root is itself the entry (a beta1 child file): its children are the fields.
             if parent is self.root and local in _FIELDS:
-                self.found.field_ended(el, local)
+                self.found.field_ended(el, local, parent)
         elif parent is self.root:
             if local in self.spec.reads:
                 # Read by local name: a grant written with xmlns="" is still a grant.
@@ -460,7 +464,7 @@ class _Reading:
             and _local(parent.tag) in _WITH_FIELDS
             and _local(parent.tag) in self.spec.reads
         ):
-            self.found.field_ended(el, local)
+            self.found.field_ended(el, local, parent)
         _drop(el)
 
     def _tag(self, local: str) -> str:
