@@ -158,7 +158,7 @@ def _groups(paths: tuple[Path, ...]) -> list[tuple[Path, tuple[Path, ...]]]:
         return [(find_root(Path.cwd()), ())]
     by_root: dict[Path, list[Path]] = {}
     for p in paths:
-        by_root.setdefault(find_root(p.resolve()), []).append(p)
+        by_root.setdefault(find_root(p), []).append(p)
     return [(root, tuple(group)) for root, group in sorted(by_root.items())]
 
 

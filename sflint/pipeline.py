@@ -59,7 +59,7 @@ def load(
 
     check_exists(options.paths)
     paths = options.paths or (Path.cwd(),)
-    root = find_root(paths[0].resolve())
+    root = find_root(paths[0])
     if config is None:
         config = load_config(root, options.config, options.cache_dir)
     settings = resolve(options, root, config)
@@ -70,9 +70,9 @@ def load(
     # Only xpath rules read the files themselves; only then are the bytes kept.
     sources: Mapping[str, bytes] = {}
     if any(r.reads_files for r in rules):
-        components, sources = load_with_sources(project.files)
+        components, sources = load_with_sources(project.files, project.root)
     else:
-        components = load_components(project.files)
+        components = load_components(project.files, project.root)
     index = Index.build(components)
     return Loaded(
         settings=settings,

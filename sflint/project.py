@@ -6,16 +6,18 @@ component names are the URL-decoded file names (``Custom%3A Sales Profile``).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
 from sflint.errors import UsageError
 from sflint.kinds import KINDS, Child, Kind, Role
 from sflint.model import ComponentType
+from sflint.safeio import Refused, resolve_inside
 
 PROJECT_FILE = "sfdx-project.json"
 FORCEIGNORE = ".forceignore"
@@ -64,8 +66,15 @@ def classify(path: Path) -> tuple[ComponentType, str, Role] | None:
 
 
 def find_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` holding sfdx-project.json, else ``start``."""
-    here = start if start.is_dir() else start.parent
+    """The nearest folder at or above ``start`` holding sfdx-project.json, else the folder
+    ``start`` is or sits in.
+
+    A link is placed by the folder it sits in, never by its target: a committed
+    ``X.permissionset-meta.xml -> /proc/self/environ`` that pre-commit names on the command
+    line would otherwise move the project to ``/proc/self`` and lint what lies there.
+    """
+    real_dir = start.is_dir() and not start.is_symlink()
+    here = Path(os.path.realpath(start if real_dir else start.parent))
     for folder in (here, *here.parents):
         if (folder / PROJECT_FILE).is_file():
             return folder
@@ -141,19 +150,118 @@ def _forceignore(root: Path) -> object | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _walk(folder: Path) -> list[Path]:
-    out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        out.extend(Path(dirpath, f) for f in sorted(filenames))
-    return out
-
-
 def _rel(path: Path, root: Path) -> str | None:
+    """Where ``path`` lies after resolving links, relative to ``root``; None outside it."""
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):
         return None
+
+
+def own_rel(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root`` under its own name, or None when it is not inside.
+
+    A symbolic link is named by where it sits, never by where it points: resolving it would
+    give ``AAA.permissionset-meta.xml -> Integration_API.permissionset-meta.xml`` the real
+    set's path, and the de-duplication by path would then drop the real set. Only the folder
+    is resolved, for a path given from a linked working folder.
+    """
+    base = Path(os.path.realpath(root))
+    lexical = Path(os.path.abspath(path))  # noqa: PTH100 (normalises "..", follows no link)
+    for candidate in (lexical, Path(os.path.realpath(path.parent), path.name)):
+        try:
+            rel = candidate.relative_to(base).as_posix()
+        except ValueError:
+            continue
+        return None if rel == "." else rel
+    return None
+
+
+@dataclass
+class _Walk:
+    """One walk of the package directories: what is found, and the folders that cannot be."""
+
+    root: Path
+    scanned: tuple[Path, ...]  # the package directories, resolved
+    spec: object | None  # the .forceignore spec
+    files: list[Path] = field(default_factory=list)
+
+    def ignored(self, rel: str, folder: bool = False) -> bool:
+        if self.spec is None:
+            return False
+        name = rel + "/" if folder else rel
+        # .forceignore entries appear both URL-encoded and decoded in real projects.
+        return bool(
+            self.spec.match_file(name) or self.spec.match_file(unquote(name))  # type: ignore[attr-defined]
+        )
+
+    def refuse(self, folder: Path, why: str) -> None:
+        """A folder that cannot be walked: exit 2, unless .forceignore skips it anyway.
+
+        A folder is not a component, so no finding can stand for it; and a run that silently
+        linted less than the Salesforce CLI deploys would be a false pass (the same reason a
+        bad .forceignore pattern stops the run)."""
+        rel = own_rel(folder, self.root) or str(folder)
+        if not self.ignored(rel, folder=True):
+            raise UsageError(f"not scanned: it {why}; add it to {FORCEIGNORE} to skip it", rel)
+
+    def walk(self, folder: Path) -> None:
+        """Every entry under ``folder`` that is not a folder goes to ``files``, whatever it
+        is (the reader judges each); folders are entered, linked folders never are."""
+        stack = [folder]
+        while stack:
+            here = stack.pop()
+            try:
+                with os.scandir(here) as listing:
+                    entries = list(listing)
+            except OSError as exc:
+                self._unreadable(here, exc)
+                continue
+            for entry in entries:
+                path = here / entry.name
+                try:
+                    real_dir = entry.is_dir(follow_symlinks=False)
+                except OSError as exc:
+                    self._unreadable(path, exc)
+                    continue
+                linked_dir = False
+                if not real_dir and entry.is_symlink():
+                    try:
+                        linked_dir = entry.is_dir()
+                    except OSError:  # a loop: a file to the reader, which says what it is
+                        linked_dir = False
+                if entry.name in SKIP_DIRS and (real_dir or linked_dir):
+                    continue
+                if real_dir:
+                    stack.append(path)
+                elif linked_dir:
+                    self._linked_folder(path)
+                else:
+                    self.files.append(path)
+
+    def _unreadable(self, path: Path, exc: OSError) -> None:
+        if exc.errno == errno.ENAMETOOLONG:
+            self.refuse(path, "has a path longer than the system allows")
+        self.refuse(path, f"cannot be read: {exc.strerror}")
+
+    def _linked_folder(self, link: Path) -> None:
+        """A linked folder is not followed. It is skipped quietly only when its target is a
+        folder this walk covers and does not ignore, so its files are linted under their own
+        names; otherwise what the Salesforce CLI would deploy through it (the CLI follows
+        links) would go unlinted."""
+        try:
+            target = resolve_inside(link, self.root)
+        except Refused as exc:
+            self.refuse(link, exc.reason.replace(" a file ", " a folder "))
+            return
+        rel = own_rel(target, self.root) or ""
+        covered = any(target == s or s in target.parents for s in self.scanned)
+        if not covered or self.ignored(rel, folder=True):
+            self.refuse(
+                link,
+                "is a symbolic link to a folder that sflint does not scan, and sflint does not"
+                f" follow folder links (list {rel or '.'} in packageDirectories instead)",
+            )
 
 
 def load_project(
@@ -170,21 +278,23 @@ def load_project(
     existing = [d for d in dirs if (root / d).is_dir() and _rel(root / d, root) is not None]
     scan = [root / d for d in existing] or [root]
     spec = _forceignore(root) if use_forceignore else None
+    walk = _Walk(root, tuple(Path(os.path.realpath(f)) for f in scan), spec)
+    for folder in scan:
+        walk.walk(folder)
     seen: set[str] = set()
     files: list[MetadataFile] = []
     ignored: list[str] = []
-    for path in [p for folder in scan for p in _walk(folder)] + list(extra):
+    for path in [*walk.files, *extra]:
         kind = classify(path)
         if kind is None:
             continue
-        rel = _rel(path, root)
+        # Every file named like permission metadata is a component under its own name, even
+        # a link, a FIFO or a device: the reader refuses to open it and says what it is.
+        rel = own_rel(path, root)
         if rel is None or rel in seen:
             continue
         seen.add(rel)
-        # .forceignore entries appear both URL-encoded and decoded in real projects.
-        if spec is not None and (
-            spec.match_file(rel) or spec.match_file(unquote(rel))  # type: ignore[attr-defined]
-        ):
+        if walk.ignored(rel):
             ignored.append(rel)
             continue
         files.append(MetadataFile(path, rel, kind[0], kind[1], kind[2]))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sflint.errors import UsageError
 from sflint.model import Severity
 from sflint.output import Format
-from sflint.project import CONFIG_FILE, FORCEIGNORE, PROJECT_FILE
+from sflint.project import CONFIG_FILE, FORCEIGNORE, PROJECT_FILE, own_rel
 
 if TYPE_CHECKING:
     from sflint.config import Config
@@ -108,7 +108,7 @@ def resolve(options: LoadOptions, root: Path, config: Config) -> Settings:
         rule_dirs=(builtin_rules_dir(), *config.rule_paths, *options.rule_dirs),
         use_forceignore=options.use_forceignore,
         cache_dir=options.cache_dir,
-        extra_files=tuple(p for p in options.paths if p.is_file()),
+        extra_files=tuple(p for p in options.paths if not p.is_dir()),
         targets=targets(options.paths, root),
     )
 
@@ -117,15 +117,23 @@ def targets(paths: tuple[Path, ...], root: Path) -> tuple[str, ...] | None:
     """Project-relative paths the user asked about; None means the whole project."""
     out: list[str] = []
     for p in paths:
-        try:
-            rel = p.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            raise UsageError(f"{p}: not inside the project at {root}") from None
+        # A file or link is named as it sits (a link is not its target: discovery reports
+        # it under its own name); a folder as it resolves.
+        rel = own_rel(p, root) if p.is_symlink() or not p.is_dir() else _resolved_rel(p, root)
+        if rel is None:
+            raise UsageError(f"{p}: not inside the project at {root}")
         if rel == "." or p.name in (CONFIG_FILE, PROJECT_FILE, FORCEIGNORE):
             # The project settings shape every persona: report the whole project.
             return None
         out.append(rel)
     return tuple(out) or None
+
+
+def _resolved_rel(folder: Path, root: Path) -> str | None:
+    try:
+        return folder.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
 
 
 def check_exists(paths: tuple[Path, ...]) -> None:

@@ -12,21 +12,33 @@ are not data); the fix engine's verification keeps them, because a fix must not 
 
 from __future__ import annotations
 
+from typing import Any, BinaryIO
+
 from lxml import etree
 
-__all__ = ["safe_parser"]
+__all__ = ["safe_iterparse", "safe_parser"]
+
+
+def _options(keep_comments: bool) -> dict[str, Any]:
+    return {
+        "resolve_entities": False,
+        "no_network": True,
+        "load_dtd": False,
+        "dtd_validation": False,
+        "huge_tree": False,
+        "remove_comments": not keep_comments,
+        "remove_pis": not keep_comments,
+    }
 
 
 def safe_parser(*, keep_comments: bool = False) -> etree.XMLParser:
     """A new parser on each call: no state at module level, and an lxml parser must not be
     shared between threads. With ``keep_comments``, comments and processing instructions
     stay in the tree."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=not keep_comments,
-        remove_pis=not keep_comments,
-    )
+    return etree.XMLParser(**_options(keep_comments))
+
+
+def safe_iterparse(source: BinaryIO, events: tuple[str, ...]) -> etree.iterparse:
+    """``lxml.etree.iterparse`` with the same configuration (comments dropped), for the
+    metadata reader, which reads a file element by element to keep memory bounded."""
+    return etree.iterparse(source, events=events, **_options(False))

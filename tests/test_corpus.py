@@ -24,7 +24,7 @@ def test_every_corpus_file_parses(corpus: Path) -> None:
         kind = classify(path)
         assert kind is not None
         rel = path.relative_to(corpus).as_posix()
-        parsed = read_file(MetadataFile(path, rel, kind[0], kind[1], kind[2]))
+        parsed = read_file(MetadataFile(path, rel, kind[0], kind[1], kind[2]), corpus)
         assert parsed.problems == (), (rel, parsed.problems)
 
 

@@ -191,7 +191,7 @@ def test_discovery_and_reader_build_every_kind_from_the_table(tmp_path: Path) ->
                     (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
                     (tmp_path / rel).write_text(_xml(root), encoding="utf-8")
     (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "src"}]}')
-    components = load_components(load_project(tmp_path).files)
+    components = load_components(load_project(tmp_path).files, tmp_path)
     assert {(c.type, c.name): sorted(c.files) for c in components} == expected
     assert [c.problems for c in components if c.problems] == []
     decomposed = [c for c in components if c.name.startswith("Decomposed_")]
@@ -247,7 +247,7 @@ def test_detected_personas_are_integration_personas(tmp_path: Path) -> None:
     rel = f"{ps.folder}/Sync{ps.source_suffix}"
     (tmp_path / ps.folder).mkdir()
     (tmp_path / rel).write_text(_xml(ps.root).replace("ApiEnabled", "ApiUserOnly"))
-    (persona,) = detect(load_components(load_project(tmp_path).files))
+    (persona,) = detect(load_components(load_project(tmp_path).files, tmp_path))
     assert (persona.name, persona.kind) == ("permission set Sync", PersonaKind.INTEGRATION)
     assert persona.references == (
         Reference(ComponentType.PERMISSION_SET, "Sync", Location(rel, 2)),

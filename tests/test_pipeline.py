@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sflint import access
+from sflint import access, safeio
 from sflint.app import check
 from sflint.config import Config
 from sflint.pipeline import load
@@ -110,11 +110,11 @@ def test_files_are_read_and_parsed_for_xpath_once_per_run(
     for n in (1, 2):
         (rules / f"ACME00{n}-xpath-{n}.yaml").write_text(XPATH_RULE.format(n=n))
     reads: Counter[str] = Counter()
-    real_read = Path.read_bytes
+    real_read = safeio.read_bytes  # every project file is read through the policy
 
-    def counting_read(self: Path) -> bytes:
-        reads[self.name] += 1
-        return real_read(self)
+    def counting_read(path: Path, root: Path | None, limit: int) -> bytes:
+        reads[path.name] += 1
+        return real_read(path, root, limit)
 
     parses: Counter[bytes] = Counter()
     real_parse = matchers._namespace_free
@@ -123,7 +123,7 @@ def test_files_are_read_and_parsed_for_xpath_once_per_run(
         parses[data] += 1
         return real_parse(data)
 
-    monkeypatch.setattr(Path, "read_bytes", counting_read)
+    monkeypatch.setattr(safeio, "read_bytes", counting_read)
     monkeypatch.setattr(matchers, "_namespace_free", counting_parse)
     loaded = load(LoadOptions(paths=(project,), rule_dirs=(rules,)))
     assert set(loaded.sources) == {f.rel for f in loaded.project.files}

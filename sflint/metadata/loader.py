@@ -4,31 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 
 from sflint.kinds import Role
 from sflint.metadata.reader import ParsedFile, parse_bytes
 from sflint.model import Component, ComponentType, Location, Problem
 from sflint.project import MetadataFile
 
-# Files larger than this are refused rather than parsed: real profiles reach several MB,
-# none approaches this, and a bound keeps memory per file predictable.
-MAX_FILE_BYTES = 64 * 1024 * 1024
+
+def read_file(file: MetadataFile, root: Path | None) -> ParsedFile:
+    return read_file_and_bytes(file, root)[0]
 
 
-def read_file(file: MetadataFile) -> ParsedFile:
-    return read_file_and_bytes(file)[0]
+def read_file_and_bytes(file: MetadataFile, root: Path | None) -> tuple[ParsedFile, bytes | None]:
+    """The parsed file and the bytes it was parsed from (None when it was not read).
 
+    Read under the file-access policy (:mod:`sflint.safeio`): only a regular file inside
+    ``root`` after resolving links, at most ``METADATA_LIMIT`` bytes. Anything else (a link
+    out of the project, a loop, a FIFO, a device) is an invalid-metadata problem of its own
+    at line 1 that says what the path is; it is never opened."""
+    from sflint.safeio import METADATA_LIMIT, Refused, read_bytes
 
-def read_file_and_bytes(file: MetadataFile) -> tuple[ParsedFile, bytes | None]:
-    """The parsed file and the bytes it was parsed from (None when it could not be read)."""
     try:
-        size = file.path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            msg = f"file is {size} bytes, over the {MAX_FILE_BYTES} byte limit"
-            return ParsedFile("", 1, problems=(Problem(msg, Location(file.rel, 1)),)), None
-        data = file.path.read_bytes()
-    except OSError as exc:
-        problem = Problem(f"cannot read: {exc.strerror}", Location(file.rel, 1))
+        data = read_bytes(file.path, root, METADATA_LIMIT)
+    except Refused as exc:
+        problem = Problem(f"not read: it {exc.reason}", Location(file.rel, 1))
         return ParsedFile("", 1, problems=(problem,)), None
     return parse_bytes(data, file.rel, file.type, file.role), data
 
@@ -64,16 +64,17 @@ def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[
     return tuple(sorted(out.values(), key=lambda c: (c.type.value, c.name)))
 
 
-def load_components(files: Iterable[MetadataFile]) -> tuple[Component, ...]:
-    """Read every file and assemble the project's components."""
-    return build_components((f, read_file(f)) for f in files)
+def load_components(files: Iterable[MetadataFile], root: Path | None) -> tuple[Component, ...]:
+    """Read every file (each inside ``root``, the project) and assemble the components."""
+    return build_components((f, read_file(f, root)) for f in files)
 
 
 def load_with_sources(
-    files: Iterable[MetadataFile],
+    files: Iterable[MetadataFile], root: Path | None
 ) -> tuple[tuple[Component, ...], dict[str, bytes]]:
     """``load_components``, and the bytes of every readable file by path, read once (for
-    rules that read the files themselves: ``xpath``)."""
-    read = [(f, *read_file_and_bytes(f)) for f in files]
+    rules that read the files themselves: ``xpath``); a refused file has no bytes, so no
+    rule ever reads past the policy."""
+    read = [(f, *read_file_and_bytes(f, root)) for f in files]
     components = build_components((f, parsed) for f, parsed, _ in read)
     return components, {f.rel: data for f, _, data in read if data is not None}

@@ -1,24 +1,32 @@
 """Safe parsing of one permission metadata file into plain values.
 
-The parser never loads a DTD, expands entities or touches the network (lxml's XMLParser with
+The parser never loads a DTD, expands entities or touches the network (lxml's parser with
 ``resolve_entities=False``, ``no_network=True``, ``load_dtd=False``; huge-tree mode stays off,
 which bounds depth and text size). A document that declares a DOCTYPE is refused: Salesforce
 never writes one, and refusing it closes the entity-expansion door entirely.
+
+The file is parsed incrementally (``iterparse``) and every element is dropped once it is
+read, so memory stays bounded by the largest element the reader keeps (a grant), not by the
+file: a 60 MB file of tiny elements took 2 GB as a tree (docs/security.md, "Limits").
+
+What a file says ambiguously (an ``<enabled>`` that is not exactly ``true`` or ``false``, two
+``<name>`` children, a grant outside the file's namespace) is a problem of its own, and it is
+read the way that keeps the headline rule firing: if it could mean enabled, it is enabled.
 """
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
 from sflint.kinds import Role, Root, kind_of
 from sflint.model import ComponentType, Grant, Location, Member, Problem, Suppression
-from sflint.xmlsafe import safe_parser
+from sflint.xmlsafe import safe_iterparse
 
-_TRUE = "true"
 METADATA_NS = "http://soap.sforce.com/2006/04/metadata"
 
 
@@ -43,30 +51,35 @@ class ParsedFile:
 _DIRECTIVE = re.compile(rb"\s*sflint:\s*(ignore-file|ignore)(?![\w-])(.*)\Z", re.DOTALL)
 _RULE_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 # Where markup that is not an element starts; each is skipped to its end with one find.
-_MARKUP = re.compile(rb"<(!--|!\[CDATA\[|\?|!)?")
+# Element tags are never visited: in a well-formed document, ``<!`` and ``<?`` start only
+# comments, CDATA, processing instructions and declarations.
+_MARKUP = re.compile(rb"<(!--|!\[CDATA\[|\?|!)")
 _ENDS = {b"!--": b"-->", b"![CDATA[": b"]]>", b"?": b"?>", b"!": b">"}
 
 
-def markup_spans(data: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(comments, other) spans of a document, in order: comments as (start, end) of the
-    whole ``<!-- ... -->``; CDATA sections, processing instructions and declarations in
-    ``other``. One pass: every construct is skipped to its end marker with ``bytes.find``,
-    so a file of a million comments costs the same as one of a million elements."""
-    comments: list[tuple[int, int]] = []
-    other: list[tuple[int, int]] = []
+def iter_markup(data: bytes) -> Iterator[tuple[bool, int, int]]:
+    """(is a comment, start, end) of every comment, CDATA section, processing instruction
+    and declaration, in document order. One pass, constant memory: every construct is
+    skipped to its end marker with ``bytes.find``."""
     pos = 0
     while True:
         m = _MARKUP.search(data, pos)
         if m is None:
-            return comments, other
+            return
         kind = m.group(1)
-        if kind is None:  # an element tag: nothing to skip
-            pos = m.end()
-            continue
         end = data.find(_ENDS[kind], m.end())
         end = len(data) if end < 0 else end + len(_ENDS[kind])
-        (comments if kind == b"!--" else other).append((m.start(), end))
+        yield kind == b"!--", m.start(), end
         pos = end
+
+
+def markup_spans(data: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(comments, other) spans of a document, in order (see ``iter_markup``)."""
+    comments: list[tuple[int, int]] = []
+    other: list[tuple[int, int]] = []
+    for is_comment, start, end in iter_markup(data):
+        (comments if is_comment else other).append((start, end))
+    return comments, other
 
 
 def _rules_and_reason(text: str) -> tuple[str, ...]:
@@ -89,11 +102,14 @@ def suppressions(data: bytes, path: str) -> tuple[Suppression, ...]:
     comments in order with a running line count."""
     if b"sflint:" not in data:
         return ()
-    comments, _ = markup_spans(data)
+    comments = ((start, end) for is_comment, start, end in iter_markup(data) if is_comment)
     out: list[Suppression] = []
     line, counted = 1, 0
     pending: list[tuple[tuple[str, ...], bool]] = []
-    for i, (start, end) in enumerate(comments):
+    current = next(comments, None)
+    while current is not None:
+        start, end = current
+        current = next(comments, None)  # one comment of lookahead, never a list of them
         m = _DIRECTIVE.match(data, start + 4, end - 3)
         if m is not None:
             words = m.group(2).decode("utf-8", "replace")
@@ -102,7 +118,7 @@ def suppressions(data: bytes, path: str) -> tuple[Suppression, ...]:
             continue
         # The suppressions apply to what follows this comment, unless only blanks separate
         # it from the next comment, which then passes them on.
-        following = comments[i + 1][0] if i + 1 < len(comments) else len(data)
+        following = current[0] if current is not None else len(data)
         target = end
         while target < following and data[target] in b" \t\r\n":
             target += 1
@@ -122,50 +138,42 @@ class _Lines:
     libxml2 records the line where a start tag *ends*, so a tag split over lines
     (``<userPermissions\n    >``, as prettier writes them) would point one line low. The n-th
     element named ``local`` in document order starts at the n-th ``<local`` tag outside
-    comments, CDATA and processing instructions; the parser has already vouched for the
-    structure, so this lexical pass only locates, it decides nothing.
+    comments, CDATA and processing instructions; the parser vouches for the structure, so
+    this lexical pass only locates, it decides nothing. One pass finds every name the file's
+    kind reads, and keeps only their lines.
     """
 
     data: bytes
-    _skip: list[tuple[int, int]] | None = None
-    _lines: dict[str, list[int]] = field(default_factory=dict)
+    names: frozenset[str]
+    _lines: dict[str, list[int]] | None = None
     _seen: dict[str, int] = field(default_factory=dict)
 
-    def _not_markup(self) -> list[tuple[int, int]]:
-        if self._skip is None:
-            self._skip = []
-            if b"<!" in self.data or b"<?" in self.data:
-                comments, other = markup_spans(self.data)
-                self._skip = sorted(comments + other)
-        return self._skip
-
-    def _start_lines(self, local: str) -> list[int]:
-        """Start line of every ``<local`` tag, in document order."""
-        if local not in self._lines:
-            skip = self._not_markup()
-            pattern = re.compile(
-                rb"<(?:[A-Za-z_][\w.-]*:)?" + re.escape(local.encode()) + rb"[\s/>]"
-            )
-            lines: list[int] = []
-            line, prev, i = 1, 0, 0
-            for m in pattern.finditer(self.data):
-                pos = m.start()
-                while i < len(skip) and skip[i][1] <= pos:
-                    i += 1
-                if i < len(skip) and skip[i][0] <= pos:
-                    continue
-                # Counting newlines between consecutive tags keeps this one pass in C.
-                line += self.data.count(b"\n", prev, pos)
-                prev = pos
-                lines.append(line)
-            self._lines[local] = lines
-        return self._lines[local]
+    def _scan(self) -> dict[str, list[int]]:
+        lines: dict[str, list[int]] = {n: [] for n in self.names}
+        names = b"|".join(re.escape(n.encode()) for n in sorted(self.names, key=len, reverse=True))
+        pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(" + names + rb")[\s/>]")
+        skip = iter_markup(self.data)
+        span = next(skip, None)
+        line, prev = 1, 0
+        for m in pattern.finditer(self.data):
+            pos = m.start()
+            while span is not None and span[2] <= pos:
+                span = next(skip, None)
+            if span is not None and span[1] <= pos:
+                continue
+            # Counting newlines between consecutive tags keeps this one pass in C.
+            line += self.data.count(b"\n", prev, pos)
+            prev = pos
+            lines[m.group(1).decode()].append(line)
+        return lines
 
     def start(self, el: etree._Element, local: str) -> int:
         """Line of the next element named ``local``; call in document order."""
+        if self._lines is None:
+            self._lines = self._scan()
         n = self._seen.get(local, 0)
         self._seen[local] = n + 1
-        lines = self._start_lines(local)
+        lines = self._lines.get(local, [])
         reported = el.sourceline if isinstance(el.sourceline, int) else None
         # libxml2's line is where the start tag ends, so the start is never after it; if the
         # lexical count says otherwise, trust libxml2. (An element of the same name nested
@@ -181,6 +189,10 @@ def _local(tag: object) -> str | None:
     return tag.rpartition("}")[2]
 
 
+def _namespace(tag: str) -> str | None:
+    return tag[1:].partition("}")[0] if tag.startswith("{") else None
+
+
 # XML's own whitespace (XML 1.0 §2.3, S): what Salesforce trims; str.strip() would also eat
 # no-break spaces, which are part of a name.
 _XML_SPACE = " \t\r\n"
@@ -190,25 +202,15 @@ def _text(el: etree._Element) -> str:
     return (el.text or "").strip(_XML_SPACE)
 
 
-def _children_text(el: etree._Element) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for child in el:
-        name = _local(child.tag)
-        if name is not None:
-            out[name] = _text(child)
-    return out
+def _short(text: str, limit: int = 40) -> str:
+    """A value as an error message may quote it: never more than a short excerpt."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _grant(el: etree._Element, path: str, lines: _Lines, local: str) -> Grant | None:
-    line = lines.start(el, local)  # always: keeps the n-th-element count in step
-    fields = _children_text(el)
-    name = fields.get("name")
-    if not name:
-        return None
-    # Only the exact lexical value "true" enables (xsd:boolean also allows "1"; Salesforce
-    # writes "true"/"false").
-    enabled = fields.get("enabled", "") in (_TRUE, "1")
-    return Grant(name, enabled, Location(path, line))
+# The grant's children that the reader reads; a grant keeps at most this many of each (more
+# only says "repeated", and a hostile file could otherwise hold millions in memory).
+_FIELDS = ("name", "enabled")
+_KEEP = 3
 
 
 @dataclass
@@ -217,24 +219,105 @@ class _Found:
 
     path: str
     lines: _Lines
+    namespace: str | None  # the root element's
     texts: dict[str, str] = field(default_factory=dict)
     grants: list[Grant] = field(default_factory=list)
     members: list[Member] = field(default_factory=list)
     muting: list[Member] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    # The children of the grant being read, by name, as they end; and those outside the
+    # file's namespace.
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    foreign: list[str] = field(default_factory=list)
+    entry_line: int | None = None  # the root is itself the entry: its line is known
+    outside: bool = False  # the entry being read is not in the file's namespace
+
+    def field_ended(self, el: etree._Element, local: str, entry: etree._Element) -> None:
+        values = self.fields.setdefault(local, [])
+        if len(values) < _KEEP:
+            values.append(_text(el))
+        if _namespace(el.tag) != _namespace(entry.tag) and local not in self.foreign:
+            self.foreign.append(local)
+
+    def problem(self, message: str, line: int) -> None:
+        self.problems.append(Problem(message, Location(self.path, line)))
+
+    def entry_at(self, local: str, line: int) -> None:
+        """Report the entry just read at ``line`` if it is outside the file's namespace."""
+        if self.outside:
+            self.outside = False
+            where = self.namespace or "no namespace"
+            self.problem(
+                f"<{local}> is not in the file's namespace ({where}); sflint reads it as if it"
+                " were",
+                line,
+            )
+
+
+# xsd:boolean allows true, false, 1 and 0 (XML Schema Part 2, 3.2.2); Salesforce writes
+# exactly "true" and "false", and reads "True" as true too (real deployed profiles use it,
+# e.g. SalesforceFoundation/EDA's Admin.profile). So any other spelling is reported, and read
+# as enabled when some reader could take it as true: the headline rule must not go quiet
+# because of a capital letter.
+_MAY_MEAN_TRUE = frozenset({"true", "1"})
+
+
+def _enabled(values: list[str], where: str, found: _Found, line: int) -> bool:
+    """Whether a grant's ``<enabled>`` children enable it; each ambiguity is a problem."""
+    if not values:
+        found.problem(f"{where} has no <enabled>; sflint reads it as disabled", line)
+        return False
+    enabled = any(v.lower() in _MAY_MEAN_TRUE for v in values)
+    reading = "enabled" if enabled else "disabled"
+    if len(values) > 1:
+        found.problem(
+            f"{where} has {len(values)} <enabled> elements; sflint reads it as {reading}", line
+        )
+    for v in values:
+        if v not in ("true", "false"):
+            found.problem(
+                f"{where} has <enabled>{_short(v)}</enabled>, which is neither true nor false;"
+                f" sflint reads it as {reading}",
+                line,
+            )
+    return enabled
 
 
 def _add_grant(el: etree._Element, local: str, found: _Found) -> None:
-    grant = _grant(el, found.path, found.lines, local)
-    if grant is not None:
-        found.grants.append(grant)
+    line = found.entry_line or found.lines.start(el, local)  # keeps the n-th count in step
+    found.entry_at(local, line)
+    fields, foreign = found.fields, found.foreign
+    found.fields, found.foreign = {}, []
+    names = list(dict.fromkeys(n for n in fields.get("name", []) if n))
+    where = f"<{local}> {names[0]}" if names else f"<{local}>"
+    for name in foreign:
+        found.problem(
+            f"{where}: <{name}> is not in the file's namespace; sflint reads it as if it were",
+            line,
+        )
+    if not names:
+        found.problem(f"{where} has no <name>; sflint cannot tell what it grants", line)
+        return
+    enabled = _enabled(fields.get("enabled", []), where, found, line)
+    if len(fields["name"]) > 1:
+        listed = ", ".join(_short(n) for n in names)
+        found.problem(
+            f"<{local}> has {len(fields['name'])} <name> elements ({listed});"
+            " sflint reads it as a grant of each",
+            line,
+        )
+    found.grants.extend(Grant(name, enabled, Location(found.path, line)) for name in names)
 
 
 def _add_text(el: etree._Element, local: str, found: _Found) -> None:
+    found.entry_at(local, found.lines.start(el, local))
     found.texts[local] = _text(el)
 
 
 def _add_member(el: etree._Element, local: str, found: _Found) -> None:
-    member = Member(_text(el), Location(found.path, found.lines.start(el, local)))
+    line = found.lines.start(el, local)
+    found.entry_at(local, line)
+    member = Member(_text(el), Location(found.path, line))
     (found.members if local == "permissionSets" else found.muting).append(member)
 
 
@@ -248,6 +331,8 @@ EXTRACTORS: dict[str, Callable[[etree._Element, str, _Found], None]] = {
     "permissionSets": _add_member,
     "mutingPermissionSets": _add_member,
 }
+# The entries whose children are read (the others are read from their own text).
+_WITH_FIELDS = frozenset(k for k, f in EXTRACTORS.items() if f is _add_grant)
 
 
 def parse_bytes(data: bytes, path: str, ctype: ComponentType, role: Role = Role.MAIN) -> ParsedFile:
@@ -257,10 +342,35 @@ def parse_bytes(data: bytes, path: str, ctype: ComponentType, role: Role = Role.
     return replace(parsed, suppressions=found) if found else parsed
 
 
+# Byte patterns that say a document is not UTF-8 before any declaration is read (XML 1.0,
+# Appendix F.1): a byte order mark, or "<?" in a wider encoding. libxml2 decodes such a file
+# but reports no encoding when it has no declaration, so the bytes are looked at here.
+_SNIFF = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\x00<", "UTF-32"),
+    (b"<\x00\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\x00<\x00?", "UTF-16"),
+    (b"<\x00?\x00", "UTF-16"),
+    (b"\x4c\x6f\xa7\x94", "EBCDIC"),
+)
+
+
+def _encoding(data: bytes, declared: str | None) -> str:
+    sniffed = next((name for prefix, name in _SNIFF if data.startswith(prefix)), None)
+    return (sniffed or declared or "UTF-8").upper().replace("_", "-")
+
+
 def _parse(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
     try:
-        root = etree.fromstring(data, safe_parser())
+        return _read(data, path, roots)
     except etree.XMLSyntaxError as exc:
+        encoding = _encoding(data, None)
+        if encoding != "UTF-8":  # the real cause: libxml2 cannot decode it (UTF-32, EBCDIC)
+            message = f"encoding is {encoding}; Salesforce metadata must be UTF-8"
+            return ParsedFile("", 1, problems=(Problem(message, Location(path, 1)),))
         line = exc.lineno or 1
         msg = exc.msg or str(exc)
         if "XML_PARSE_HUGE" in msg:
@@ -269,66 +379,126 @@ def _parse(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
         return ParsedFile(
             "", line, problems=(Problem(f"not well-formed XML: {msg}", Location(path, line)),)
         )
-    except ValueError as exc:  # e.g. an encoding declaration lxml cannot honour
+    except (ValueError, LookupError) as exc:  # e.g. an encoding lxml cannot honour
         return ParsedFile(
             "", 1, problems=(Problem(f"cannot read as XML: {exc}", Location(path, 1)),)
         )
-    lines = _Lines(data)
-    line = lines.start(root, _local(root.tag) or "")
+
+
+def _read(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
+    """Parse ``data`` incrementally: the root is judged at the first event, each element
+    is read at its end and then dropped."""
+    events = safe_iterparse(io.BytesIO(data), events=("end",))
+    reading: _Reading | None = None
+    for _, el in events:
+        if reading is None:
+            start = _start(el.getroottree().getroot(), data, path, roots)
+            if isinstance(start, ParsedFile):
+                return start
+            reading = start
+        reading.end(el)
+    if reading is None:  # pragma: no cover - a well-formed document has a root
+        return ParsedFile("", 1, problems=(Problem("no root element", Location(path, 1)),))
+    return reading.result()
+
+
+def _start(
+    root: etree._Element, data: bytes, path: str, roots: tuple[Root, ...]
+) -> _Reading | ParsedFile:
+    """The reading of a file whose root element is ``root``, or what refuses the file."""
+    local = _local(root.tag) or ""
+    spec = next((r for r in roots if r.local == local), None)
+    names = {local, *(spec.reads if spec else ()), *((spec.entry,) if spec and spec.entry else ())}
+    lines = _Lines(data, frozenset(names))
+    line = lines.start(root, local)
     docinfo = root.getroottree().docinfo
-    if docinfo.doctype:  # type: ignore[union-attr]
+    if docinfo.doctype:  # type: ignore[attr-defined]
         where = Location(path, data.count(b"\n", 0, max(data.find(b"<!DOCTYPE"), 0)) + 1)
         problem = Problem("a DOCTYPE is not allowed in metadata files", where)
         return ParsedFile("", line, problems=(problem,))
-    encoding = (docinfo.encoding or "UTF-8").upper().replace("_", "-")
-    problems: list[Problem] = []
-    if encoding not in ("UTF-8", "UTF8"):
-        # Salesforce reads and writes metadata as UTF-8 only (Metadata API Developer Guide).
-        problems.append(
-            Problem(f"encoding is {encoding}; Salesforce metadata must be UTF-8", Location(path, 1))
-        )
     namespace = etree.QName(root).namespace
+    found = _Found(path, lines, namespace)
     if namespace not in (None, METADATA_NS):
-        problems.append(
-            Problem(
-                f"namespace {namespace} is not the Metadata API namespace {METADATA_NS}",
-                Location(path, line),
-            )
+        found.problem(
+            f"namespace {namespace} is not the Metadata API namespace {METADATA_NS}", line
         )
-    local = _local(root.tag) or ""
-    spec = next((r for r in roots if r.local == local), None)
     if spec is None:
         wanted = " or ".join(f"<{r.local}>" for r in roots)
-        problems.append(
-            Problem(f"unexpected root element <{local}>; expected {wanted}", Location(path, line))
+        found.problem(f"unexpected root element <{local}>; expected {wanted}", line)
+        return ParsedFile(local, line, problems=tuple(found.problems))
+    return _Reading(root, data, local, line, spec, found)
+
+
+@dataclass
+class _Reading:
+    """One file being read, element by element as each ends (``_read``)."""
+
+    root: etree._Element
+    data: bytes
+    local: str
+    line: int
+    spec: Root
+    found: _Found
+
+    def end(self, el: etree._Element) -> None:
+        parent = el.getparent()
+        if parent is None:  # the root, last
+            if self.spec.entry is not None:
+                self.found.entry_line = self.line
+                EXTRACTORS[self.spec.entry](el, self.local, self.found)
+            return
+        local = _local(el.tag)
+        if self.spec.entry is not None:
+            # The root is itself the entry (a beta1 child file): its children are the fields.
+            if parent is self.root and local in _FIELDS:
+                self.found.field_ended(el, local, parent)
+        elif parent is self.root:
+            if local in self.spec.reads:
+                # Read by local name: a grant written with xmlns="" is still a grant.
+                self.found.outside = el.tag != self._tag(local)
+                EXTRACTORS[local](el, local, self.found)
+                self.found.fields, self.found.foreign = {}, []
+        elif (
+            local in _FIELDS
+            and parent.getparent() is self.root
+            and _local(parent.tag) in _WITH_FIELDS
+            and _local(parent.tag) in self.spec.reads
+        ):
+            self.found.field_ended(el, local, parent)
+        _drop(el)
+
+    def _tag(self, local: str) -> str:
+        ns = self.found.namespace
+        return f"{{{ns}}}{local}" if ns else local
+
+    def result(self) -> ParsedFile:
+        found = self.found
+        # libxml2 knows the declared encoding once the document is parsed.
+        encoding = _encoding(self.data, self.root.getroottree().docinfo.encoding)
+        if encoding not in ("UTF-8", "UTF8"):
+            # Salesforce reads and writes metadata as UTF-8 only (Metadata API Developer Guide).
+            message = f"encoding is {encoding}; Salesforce metadata must be UTF-8"
+            found.problems.insert(0, Problem(message, Location(found.path, 1)))
+        return ParsedFile(
+            self.local,
+            self.line,
+            label=found.texts.get("label"),
+            license=found.texts.get("license"),
+            user_license=found.texts.get("userLicense"),
+            grants=tuple(found.grants),
+            members=tuple(found.members),
+            muting_members=tuple(found.muting),
+            problems=tuple(found.problems),
         )
-        return ParsedFile(local, line, problems=tuple(problems))
-
-    return _extract(root, line, spec, _Found(path, lines), tuple(problems))
 
 
-def _extract(
-    root: etree._Element, line: int, spec: Root, found: _Found, problems: tuple[Problem, ...]
-) -> ParsedFile:
-    """The values of a file whose root element is ``spec``, as the kinds table says to read."""
-    local = _local(root.tag) or ""
-    if spec.entry is not None:
-        EXTRACTORS[spec.entry](root, local, found)
-    else:
-        # Only the children the kind reads: lxml filters by tag in C, which matters for
-        # profiles with tens of thousands of field permissions.
-        ns = etree.QName(root).namespace
-        for child in root.iterchildren(*(f"{{{ns}}}{t}" if ns else t for t in spec.reads)):
-            name = _local(child.tag) or ""
-            EXTRACTORS[name](child, name, found)
-    return ParsedFile(
-        local,
-        line,
-        label=found.texts.get("label"),
-        license=found.texts.get("license"),
-        user_license=found.texts.get("userLicense"),
-        grants=tuple(found.grants),
-        members=tuple(found.members),
-        muting_members=tuple(found.muting),
-        problems=problems,
-    )
+def _drop(el: etree._Element) -> None:
+    """Free an element that has been read, and the sibling before it (lxml's documented
+    iterparse idiom: an element may be changed at its end event, never its ancestors).
+    Every element drops the one before it, so at most one ever remains per level."""
+    el.clear(keep_tail=True)  # type: ignore[call-arg]
+    previous = el.getprevious()
+    if previous is not None:
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(previous)
