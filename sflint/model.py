@@ -80,12 +80,23 @@ class Member:
     location: Location
 
 
+class ProblemKind(ValueEnum):
+    """How bad a problem with a file is."""
+
+    # Salesforce cannot deploy it, or sflint cannot tell what it grants (``invalid-metadata``).
+    INVALID = "invalid"
+    # It deploys, but what it grants depends on a reading sflint had to choose (``True`` for
+    # ``true``, a repeated ``<name>``, an element outside the namespace): ``ambiguous-metadata``.
+    AMBIGUOUS = "ambiguous"
+
+
 @dataclass(frozen=True)
 class Problem:
-    """Why a file could not be read as permission metadata (becomes ``invalid-metadata``)."""
+    """Something wrong with a file as permission metadata, at its line."""
 
     message: str
     location: Location
+    kind: ProblemKind = ProblemKind.INVALID
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sflint.metadata.reader import parse_bytes
-from sflint.model import ComponentType
+from sflint.model import ComponentType, ProblemKind
 from tests.conftest import EXAMPLE, run_cli
 
 NS = "http://soap.sforce.com/2006/04/metadata"
@@ -163,11 +163,13 @@ def test_the_headline_still_fires_through_an_ambiguous_grant(
             "<enabled>True</enabled>\n        <name>TwoFactorApi",
         )
     )
-    code, out, _ = run_cli(capsys, "check", str(project), "--no-cache", "--select", "SFL001,SFL010")
+    code, out, _ = run_cli(
+        capsys, "check", str(project), "--no-cache", "--select", "SFL001,SFL010,SFL013"
+    )
     assert code == 1
     assert [line.split(" [")[0] for line in out.splitlines()[:-1]] == [
         f"{REAL}:24: SFL001",
-        f"{REAL}:24: SFL010",
+        f"{REAL}:24: SFL013",
         "integrations/main/default/permissionsets/Sales_Data_Access.permissionset-meta.xml:8: SFL001",
     ]
 
@@ -196,3 +198,30 @@ def test_memory_stays_bounded_on_a_file_of_tiny_elements(tmp_path: Path) -> None
         timeout=120,
     ).stdout
     assert int(out) < 120, f"peak {out.strip()} MB"
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (f"        <enabled>True</enabled>\n{NAME}", ProblemKind.AMBIGUOUS),
+        (f"        <enabled>0</enabled>\n{NAME}", ProblemKind.AMBIGUOUS),
+        (f"        <enabled>yes</enabled>\n{NAME}", ProblemKind.INVALID),
+        (
+            f"        <enabled>true</enabled>\n{NAME}{NAME.replace('TwoFactorApi', 'X')}",
+            ProblemKind.AMBIGUOUS,
+        ),
+        (
+            f"        <enabled>true</enabled>\n        <enabled>false</enabled>\n{NAME}",
+            ProblemKind.AMBIGUOUS,
+        ),
+        ("        <enabled>true</enabled>\n", ProblemKind.INVALID),
+    ],
+    ids=["True", "0", "yes", "two-names", "two-enabled", "no-name"],
+)
+def test_what_deploys_is_ambiguous_and_what_does_not_is_invalid(
+    body: str, kind: ProblemKind
+) -> None:
+    # Ambiguous: Salesforce deploys it (it reads "True"), sflint had to choose a reading:
+    # SFL013, a warning. Invalid: the deploy fails or nothing can be read: SFL010, an error.
+    parsed = parse_bytes(_grant(body), "x.xml", ComponentType.PERMISSION_SET)
+    assert [p.kind for p in parsed.problems] == [kind]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sflint.kinds import Role
 from sflint.metadata.reader import ParsedFile, parse_bytes
-from sflint.model import Component, ComponentType, Location, Problem
+from sflint.model import Component, ComponentType, Location, Problem, ProblemKind
 from sflint.project import MetadataFile
 
 
@@ -46,6 +46,8 @@ def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[
         if current is None:
             current = Component(type=file.type, name=file.name, files=())
         is_main = file.role is Role.MAIN
+        # A file whose only problems are ambiguities was read whole: it anchors the component.
+        readable = all(p.kind is ProblemKind.AMBIGUOUS for p in parsed.problems)
         current = replace(
             current,
             files=(*current.files, file.rel),
@@ -58,7 +60,7 @@ def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[
             problems=current.problems + parsed.problems,
             suppressions=current.suppressions + parsed.suppressions,
             anchor=current.anchor
-            or (Location(file.rel, parsed.root_line) if is_main and not parsed.problems else None),
+            or (Location(file.rel, parsed.root_line) if is_main and readable else None),
         )
         out[key] = current
     return tuple(sorted(out.values(), key=lambda c: (c.type.value, c.name)))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from lxml import etree
 
 from sflint.kinds import Role, Root, kind_of
-from sflint.model import ComponentType, Grant, Location, Member, Problem, Suppression
+from sflint.model import ComponentType, Grant, Location, Member, Problem, ProblemKind, Suppression
 from sflint.xmlsafe import safe_iterparse
 
 METADATA_NS = "http://soap.sforce.com/2006/04/metadata"
@@ -239,8 +239,8 @@ class _Found:
         if _namespace(el.tag) != _namespace(entry.tag) and local not in self.foreign:
             self.foreign.append(local)
 
-    def problem(self, message: str, line: int) -> None:
-        self.problems.append(Problem(message, Location(self.path, line)))
+    def problem(self, message: str, line: int, kind: ProblemKind = ProblemKind.INVALID) -> None:
+        self.problems.append(Problem(message, Location(self.path, line), kind))
 
     def entry_at(self, local: str, line: int) -> None:
         """Report the entry just read at ``line`` if it is outside the file's namespace."""
@@ -251,6 +251,7 @@ class _Found:
                 f"<{local}> is not in the file's namespace ({where}); sflint reads it as if it"
                 " were",
                 line,
+                ProblemKind.AMBIGUOUS,
             )
 
 
@@ -271,14 +272,20 @@ def _enabled(values: list[str], where: str, found: _Found, line: int) -> bool:
     reading = "enabled" if enabled else "disabled"
     if len(values) > 1:
         found.problem(
-            f"{where} has {len(values)} <enabled> elements; sflint reads it as {reading}", line
+            f"{where} has {len(values)} <enabled> elements; sflint reads it as {reading}",
+            line,
+            ProblemKind.AMBIGUOUS,
         )
     for v in values:
         if v not in ("true", "false"):
+            # A spelling some reader takes as a boolean deploys (Salesforce reads "True");
+            # anything else does not.
+            boolean = v.lower() in ("true", "false", "1", "0")
             found.problem(
                 f"{where} has <enabled>{_short(v)}</enabled>, which is neither true nor false;"
                 f" sflint reads it as {reading}",
                 line,
+                ProblemKind.AMBIGUOUS if boolean else ProblemKind.INVALID,
             )
     return enabled
 
@@ -294,6 +301,7 @@ def _add_grant(el: etree._Element, local: str, found: _Found) -> None:
         found.problem(
             f"{where}: <{name}> is not in the file's namespace; sflint reads it as if it were",
             line,
+            ProblemKind.AMBIGUOUS,
         )
     if not names:
         found.problem(f"{where} has no <name>; sflint cannot tell what it grants", line)
@@ -305,6 +313,7 @@ def _add_grant(el: etree._Element, local: str, found: _Found) -> None:
             f"<{local}> has {len(fields['name'])} <name> elements ({listed});"
             " sflint reads it as a grant of each",
             line,
+            ProblemKind.AMBIGUOUS,
         )
     found.grants.extend(Grant(name, enabled, Location(found.path, line)) for name in names)
 

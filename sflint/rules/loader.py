@@ -8,7 +8,14 @@ from typing import Any
 
 from sflint.errors import UsageError
 from sflint.kinds import component_types, kind_of
-from sflint.model import PERSONA_TYPE, CloneNaming, ComponentType, PersonaKind, Severity
+from sflint.model import (
+    PERSONA_TYPE,
+    CloneNaming,
+    ComponentType,
+    PersonaKind,
+    ProblemKind,
+    Severity,
+)
 from sflint.rules import matchers as m
 from sflint.rules.model import (
     EXAMPLE_CONFIG,
@@ -74,7 +81,9 @@ def compile_matcher(spec: dict[str, Any]) -> m.Matcher:
     if kind == "detected":
         return m.Detected(bool(value))
     if kind == "invalid_metadata":
-        return m.Invalid()
+        return m.Invalid(ProblemKind.INVALID)
+    if kind == "ambiguous_metadata":
+        return m.Invalid(ProblemKind.AMBIGUOUS)
     if kind == "incomplete_access":
         return m.Incomplete()
     if kind == "unresolved_reference":

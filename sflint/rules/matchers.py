@@ -18,7 +18,7 @@ from lxml import etree
 
 from sflint.access import Access, EffectiveGrant, Index, type_word
 from sflint.catalogue import Catalogue
-from sflint.model import Component, ComponentType, Grant, Location, PersonaKind
+from sflint.model import Component, ComponentType, Grant, Location, PersonaKind, ProblemKind
 from sflint.rules.scope import COMPONENT_PLACEHOLDERS, SCOPE_PLACEHOLDERS, Scope
 
 
@@ -282,8 +282,11 @@ class Detected:
 
 @dataclass(frozen=True)
 class Invalid:
-    """The file could not be read as permission metadata."""
+    """The file's problems of one kind: ``invalid_metadata`` (it cannot be read as
+    permission metadata, or would not deploy) or ``ambiguous_metadata`` (it deploys, but
+    sflint had to choose how to read it)."""
 
+    kind: ProblemKind = ProblemKind.INVALID
     PROVIDES: ClassVar[frozenset[str]] = frozenset({"detail"})
 
     def yields(self, scope: Scope) -> Yield:
@@ -293,8 +296,11 @@ class Invalid:
         if isinstance(subject, PersonaSubject):
             return NO
         c = subject.component
+        key = f"{self.kind.value}-metadata"
         hits = [
-            Hit(p.location, "invalid-metadata", c, (("detail", p.message),)) for p in c.problems
+            Hit(p.location, key, c, (("detail", p.message),))
+            for p in c.problems
+            if p.kind is self.kind
         ]
         return (bool(hits), tuple(hits))
 

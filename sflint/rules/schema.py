@@ -179,6 +179,7 @@ SCHEMA: dict[str, Any] = {
                     "properties": {"kind": {"enum": _PERSONA_KINDS}},
                 },
                 "invalid_metadata": {"const": True},
+                "ambiguous_metadata": {"const": True},
                 "detected": {"type": "boolean"},
                 "xpath": {"type": "string", "minLength": 1, "maxLength": 2000},
                 "unresolved_reference": {"const": True},
