@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from sflint.errors import UsageError
+from sflint.errors import UsageError, show_error
 from sflint.rules.model import Rule
 
 
@@ -21,11 +21,6 @@ def _rules(rule_dirs: tuple[Path, ...], cache: Path | None) -> tuple[Rule, ...]:
     from sflint.rules.loader import builtin_rules_dir, load_rules
 
     return load_rules((builtin_rules_dir(), *rule_dirs), cache=cache)
-
-
-def _fail(exc: UsageError, err: TextIO) -> int:
-    err.write(f"sflint: error: {exc}\n")
-    return 2
 
 
 def list_rules(
@@ -42,7 +37,7 @@ def list_rules(
     try:
         rules = _rules(rule_dirs, cache)
     except UsageError as exc:
-        return _fail(exc, err)
+        return show_error(exc, err)
     if fmt is RulesFormat.MARKDOWN:
         out.write(rule_docs.rules_markdown(rules))
     else:
@@ -65,7 +60,7 @@ def check_examples(
     try:
         rules = _rules(rule_dirs, cache)
     except UsageError as exc:
-        return _fail(exc, err)
+        return show_error(exc, err)
     problems = [
         f"{r.source}: {r.id} has no {kind.value} example"
         for r in rules
@@ -94,7 +89,7 @@ def explain_rule(
     try:
         rules = _rules(rule_dirs, cache)
     except UsageError as exc:
-        return _fail(exc, err)
+        return show_error(exc, err)
     rule = next((r for r in rules if ident in (r.id, r.name)), None)
     if rule is None:
         err.write(f"sflint: error: unknown rule {ident!r} (see `sflint rules`)\n")
