@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from dataclasses import dataclass, field
 from importlib import resources
+
+from sflint.spelling import WELL_FORMED, Speller, Suggestion
 
 
 @dataclass(frozen=True)
@@ -12,10 +15,12 @@ class Catalogue:
     labels: dict[str, str] = field(hash=False)
     misspellings: dict[str, str] = field(hash=False)
     privileged: dict[str, int] = field(hash=False)
-    # Lower-cased name -> canonical name, to suggest the real spelling of a wrong-case name.
-    folded: dict[str, str] = field(hash=False)
+    # Which known name an unknown one is a likely slip of (listed, case, affix, edits).
+    speller: Speller = field(hash=False)
     # Why each privileged permission is one (the ``why`` column of privileged.tsv).
     privilege_reasons: dict[str, str] = field(default_factory=dict, hash=False)
+    # The project asked for every name sflint does not know (``strict_permissions``).
+    strict: bool = False
 
     def known(self, name: str) -> bool:
         return name in self.labels
@@ -24,28 +29,41 @@ class Catalogue:
         """The Setup label, or the API name itself when no source gives one."""
         return self.labels.get(name) or name
 
-    def meant(self, name: str) -> str | None:
-        """The real name a non-existent name stands for, if it is a known or case slip.
+    def suggest(self, name: str) -> Suggestion | None:
+        """The known name that an unknown ``name`` is a likely misspelling of, and why.
 
         Salesforce matches names case-sensitively on deploy; retrieved files always use the
-        canonical case (reference catalogue, caveat 3), so a case variant is a mistake.
+        canonical case (reference catalogue, caveat 3), so a case variant is a mistake too.
         """
         if name in self.labels:
             return None
-        if name in self.misspellings:
-            return self.misspellings[name]
-        return self.folded.get(name.lower())
+        return self.speller.suggest(name)
 
-    def with_extra(self, names: tuple[str, ...]) -> Catalogue:
-        """A catalogue that also knows the names a project lists in its config."""
-        if not names:
+    def meant(self, name: str) -> str | None:
+        """The real name a non-existent name stands for, if it is a likely slip."""
+        s = self.suggest(name)
+        return None if s is None else s.name
+
+    def likely_typo(self, name: str) -> bool:
+        """Not a real name: a slip of a known one, or not shaped like an API name at all."""
+        if name in self.labels:
+            return False
+        return self.suggest(name) is not None or WELL_FORMED.match(name) is None
+
+    def with_config(self, names: tuple[str, ...], *, strict: bool = False) -> Catalogue:
+        """A catalogue that also knows the names a project lists in its config (they are
+        then real, and a slip of one of them is suggested too)."""
+        if not names and strict == self.strict:
             return self
         labels = dict(self.labels)
         for n in names:
             labels.setdefault(n, "")
-        return Catalogue(
-            labels, self.misspellings, self.privileged, self.folded, self.privilege_reasons
-        )
+        speller = self.speller if not names else Speller.build(labels, self.misspellings)
+        return dataclasses.replace(self, labels=labels, speller=speller, strict=strict)
+
+    def with_extra(self, names: tuple[str, ...]) -> Catalogue:
+        """A catalogue that also knows the names a project lists in its config."""
+        return self.with_config(names, strict=self.strict)
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -61,5 +79,5 @@ def load_catalogue() -> Catalogue:
     tiers = _rows("privileged.tsv")
     privileged = {r["name"]: int(r["tier"]) for r in tiers}
     reasons = {r["name"]: r["why"] for r in tiers}
-    folded = {n.lower(): n for n in labels}
-    return Catalogue(labels, misspellings, privileged, folded, reasons)
+    speller = Speller.build(labels, misspellings)
+    return Catalogue(labels, misspellings, privileged, speller, reasons)

@@ -44,6 +44,8 @@ SCHEMA: dict[str, Any] = {
         },
         "fail_on": {"enum": ["error", "warning", "note", "never"]},
         "known_permissions": _NAMES,
+        # Report every user permission name sflint does not know, not only likely slips.
+        "strict_permissions": {"type": "boolean"},
     },
 }
 
@@ -74,6 +76,7 @@ class Config:
     ignore: tuple[str, ...] = ()
     fail_on: str | None = None
     known_permissions: tuple[str, ...] = ()
+    strict_permissions: bool = False
     path: str | None = None
     # Line of each rule id or name in rules.select/ignore, to point at an unknown one.
     rule_lines: dict[str, int] = field(default_factory=dict, hash=False)
@@ -114,6 +117,7 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
         ignore=tuple(rules.get("ignore", [])),
         fail_on=data.get("fail_on"),
         known_permissions=tuple(data.get("known_permissions", [])),
+        strict_permissions=bool(data.get("strict_permissions", False)),
         path=display,
         rule_lines=known_ids,
     )

@@ -79,7 +79,9 @@ def load(
         project=project,
         components=components,
         rules=rules,
-        catalogue=(catalogue or load_catalogue()).with_extra(config.known_permissions),
+        catalogue=(catalogue or load_catalogue()).with_config(
+            config.known_permissions, strict=config.strict_permissions
+        ),
         index=index,
         accesses=accesses_for(config, components, index),
         sources=sources,

@@ -376,6 +376,7 @@ def test_each_matcher_yields_only_what_it_declares() -> None:
     leaves: list[m.Matcher] = [  # the leaves; each declares PROVIDES
         m.UserPermission(misspelling_of=frozenset({"X"}), tiers=frozenset({2})),
         m.License(frozenset({"L"})),
+        m.StrictPermissions(True),
         m.InPersona(PersonaKind.INTEGRATION),
         m.Detected(True),
         m.Invalid(),

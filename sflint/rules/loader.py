@@ -59,11 +59,14 @@ def compile_matcher(spec: dict[str, Any]) -> m.Matcher:
             misspelling_of=names("misspelling_of"),
             not_misspelling_of=names("not_misspelling_of"),
             unknown=value.get("unknown"),
+            likely_typo=value.get("likely_typo"),
             tiers=tiers,
             enabled=value.get("enabled"),
         )
     if kind == "license":
         return m.License(frozenset([value] if isinstance(value, str) else value))
+    if kind == "strict_permissions":
+        return m.StrictPermissions(bool(value))
     if kind == "in_persona":
         return m.InPersona(PersonaKind(value["kind"]))
     if kind == "xpath":

@@ -115,6 +115,10 @@ def _is_namespaced(name: str) -> bool:
     return "__" in name.rstrip("_") and not name.endswith("__c")
 
 
+# What an unknown name that is not shaped like an API name gets instead of a suggestion.
+_NOT_A_NAME = "A user permission's API name has only letters and digits."
+
+
 @dataclass(frozen=True)
 class UserPermission:
     PROVIDES: ClassVar[frozenset[str]] = frozenset(
@@ -128,6 +132,9 @@ class UserPermission:
     misspelling_of: frozenset[str] | None = None
     not_misspelling_of: frozenset[str] | None = None
     unknown: bool | None = None
+    # The name is not a real one but a likely slip of a known name (or not shaped like an
+    # API name at all); false: an unknown name that resembles nothing known.
+    likely_typo: bool | None = None
     # Privilege tiers of sflint/data/privileged.tsv accepted (None: any permission).
     tiers: frozenset[int] | None = None
     enabled: bool | None = None
@@ -156,6 +163,8 @@ class UserPermission:
             return False
         if self.unknown is not None and cat.known(name) is self.unknown:
             return False
+        if self.likely_typo is not None and cat.likely_typo(name) is not self.likely_typo:
+            return False
         return self.tiers is None or cat.privileged.get(name) in self.tiers
 
     def _values(self, grant: Grant, cat: Catalogue) -> list[tuple[str, str]]:
@@ -164,7 +173,10 @@ class UserPermission:
         if meant is not None:
             label = cat.label(meant)
             values += [("suggestion", meant), ("suggestion_label", label)]
-            values.append(("did_you_mean", f"Did you mean {meant} ({label})?"))
+            said = f"{meant} ({label})" if label != meant else meant  # no label known
+            values.append(("did_you_mean", f"Did you mean {said}?"))
+        elif cat.likely_typo(grant.name):  # not shaped like an API name, and like no name
+            values.append(("did_you_mean", _NOT_A_NAME))
         else:
             values.append(("did_you_mean", ""))  # a sentence that is there only when it helps
         tier = cat.privileged.get(grant.name)
@@ -243,6 +255,22 @@ class License:
             if lic is not None and lic in self.values
         ]
         return (bool(hits), tuple(hits))
+
+
+@dataclass(frozen=True)
+class StrictPermissions:
+    """The project's ``.sflint.yml`` sets ``strict_permissions: true``: it asks to hear of
+    every user permission name sflint does not know, not only the likely misspellings."""
+
+    PROVIDES: ClassVar[frozenset[str]] = frozenset()
+
+    value: bool
+
+    def yields(self, scope: Scope) -> Yield:
+        return HITLESS
+
+    def evaluate(self, subject: Subject) -> Result:
+        return (subject.ctx.catalogue.strict is self.value, ())
 
 
 @dataclass(frozen=True)
@@ -501,6 +529,7 @@ class Not:
 MATCHERS: tuple[type[Matcher], ...] = (
     UserPermission,
     License,
+    StrictPermissions,
     InPersona,
     Detected,
     Invalid,

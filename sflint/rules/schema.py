@@ -152,6 +152,8 @@ SCHEMA: dict[str, Any] = {
                         "misspelling_of": _NAMES,
                         "not_misspelling_of": _NAMES,
                         "unknown": {"type": "boolean"},
+                        # Unknown, and a likely slip of a known name (see sflint/spelling.py).
+                        "likely_typo": {"type": "boolean"},
                         "not_names": _NAMES,
                         # A tier of sflint/data/privileged.tsv: N is "tier N or higher
                         # privilege" (1 is the highest), {exactly: N} only that tier.
@@ -172,6 +174,8 @@ SCHEMA: dict[str, Any] = {
                     },
                 },
                 "license": {"oneOf": [_TEXT, _NAMES]},
+                # .sflint.yml sets strict_permissions (true) or not (false).
+                "strict_permissions": {"type": "boolean"},
                 "in_persona": {
                     "type": "object",
                     "additionalProperties": False,
