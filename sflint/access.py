@@ -10,7 +10,7 @@ strong signals.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sflint.config import Config, PersonaConfig, Reference
 from sflint.kinds import kind_of
@@ -73,23 +73,38 @@ class Access:
 
 @dataclass(frozen=True)
 class Index:
-    """Components by (type, API name) and by (type, label)."""
+    """Components by (type, API name) and by (type, label); ``copies`` holds every copy of a
+    component defined more than once (metadata/loader.py), the first of which ``by_name``
+    finds."""
 
     by_name: dict[tuple[ComponentType, str], Component]
     by_label: dict[tuple[ComponentType, str], Component]
+    copies: dict[tuple[ComponentType, str], tuple[Component, ...]] = field(default_factory=dict)
 
     @staticmethod
     def build(components: Iterable[Component]) -> Index:
         by_name: dict[tuple[ComponentType, str], Component] = {}
         by_label: dict[tuple[ComponentType, str], Component] = {}
+        copies: dict[tuple[ComponentType, str], tuple[Component, ...]] = {}
         for c in components:
-            by_name[(c.type, c.name)] = c
+            if c.key_t in by_name:
+                copies[c.key_t] = (*copies.get(c.key_t, (by_name[c.key_t],)), c)
+            else:
+                by_name[c.key_t] = c
             if c.label:
                 by_label.setdefault((c.type, c.label), c)
-        return Index(by_name, by_label)
+        return Index(by_name, by_label, copies)
 
     def find(self, ctype: ComponentType, name: str) -> Component | None:
         return self.by_name.get((ctype, name)) or self.by_label.get((ctype, name))
+
+    def variant(self, n: int) -> Index:
+        """The index in which every component defined more than once is its ``n``-th copy
+        (its last, if it has fewer): resolving a persona in each variant evaluates every
+        copy, so that no copy hides another's grants."""
+        chosen = {key: same[min(n, len(same) - 1)] for key, same in self.copies.items()}
+        by_label = {key: chosen.get(c.key_t, c) for key, c in self.by_label.items()}
+        return Index({**self.by_name, **chosen}, by_label, self.copies)
 
 
 def _grants_of(component: Component, group: Component | None = None) -> list[EffectiveGrant]:
@@ -147,26 +162,37 @@ def _ref(c: Component) -> Reference:
     return Reference(c.type, c.name, c.location)
 
 
+def signal_of(c: Component) -> str | None:
+    """The integration signal a component carries, in words; None without one.
+
+    Only an integration user's access carries these (DESIGN.md, Personas): the Salesforce
+    Integration user license, its permission set license, or API Only User.
+    """
+    if c.problems and not c.grants:
+        return None
+    if c.type is ComponentType.PROFILE and c.user_license == INTEGRATION_USER_LICENSE:
+        return f"its user license is {INTEGRATION_USER_LICENSE}"
+    if c.type is ComponentType.PERMISSION_SET and c.license == INTEGRATION_PSL:
+        return f"its license is {INTEGRATION_PSL} (Salesforce API Integration)"
+    if c.type in (ComponentType.PROFILE, ComponentType.PERMISSION_SET) and c.enabled(API_ONLY):
+        return f"it enables {API_ONLY} (API Only User)"
+    return None
+
+
 def detect(components: Iterable[Component]) -> tuple[Persona, ...]:
     """Integration personas from signals that only an integration user's access carries.
 
     A set that belongs to a detected group is covered by the group's persona, so it does not
-    become a persona of its own (that would report each grant twice).
+    become a persona of its own (that would report each grant twice). A component defined
+    twice is one persona (``accesses_for`` evaluates each copy).
     """
     comps = list(components)
     signals: dict[tuple[ComponentType, str], str] = {}
     for c in comps:
-        if c.problems and not c.grants:
-            continue
-        if c.type is ComponentType.PROFILE and c.user_license == INTEGRATION_USER_LICENSE:
-            signals[c.key_t] = f"its user license is {INTEGRATION_USER_LICENSE}"
-        elif c.type is ComponentType.PERMISSION_SET and c.license == INTEGRATION_PSL:
-            signals[c.key_t] = f"its license is {INTEGRATION_PSL} (Salesforce API Integration)"
-        elif c.type in (ComponentType.PROFILE, ComponentType.PERMISSION_SET) and c.enabled(
-            API_ONLY
-        ):
-            signals[c.key_t] = f"it enables {API_ONLY} (API Only User)"
-    personas: list[Persona] = []
+        signal = signal_of(c)
+        if signal is not None:
+            signals.setdefault(c.key_t, signal)
+    personas: dict[str, Persona] = {}
     in_group: set[str] = set()
     for c in comps:
         if c.type is not ComponentType.PERMISSION_SET_GROUP:
@@ -176,38 +202,50 @@ def detect(components: Iterable[Component]) -> tuple[Persona, ...]:
             in_group.update(hits)
             why = signals[(ComponentType.PERMISSION_SET, hits[0])]
             signal = f"it contains permission set {hits[0]}: {why}"
-            personas.append(
-                Persona(describe(c), PersonaKind.INTEGRATION, (_ref(c),), c.location, signal)
+            personas.setdefault(
+                describe(c),
+                Persona(describe(c), PersonaKind.INTEGRATION, (_ref(c),), c.location, signal),
             )
     for c in comps:
         key = c.key_t
         if key in signals and not (c.type is ComponentType.PERMISSION_SET and c.name in in_group):
-            personas.append(
-                Persona(describe(c), PersonaKind.INTEGRATION, (_ref(c),), c.location, signals[key])
+            personas.setdefault(
+                describe(c),
+                Persona(describe(c), PersonaKind.INTEGRATION, (_ref(c),), c.location, signals[key]),
             )
-    return tuple(sorted(personas, key=lambda p: p.name))
+    return tuple(sorted(personas.values(), key=lambda p: p.name))
 
 
 def accesses_for(
     config: Config, components: Iterable[Component], index: Index
 ) -> tuple[Access, ...]:
-    """The access of every persona, each resolved once: the declared personas, plus the
-    detected ones when detection is on.
+    """The access of every persona: the declared personas, plus the detected ones unless
+    ``detect_integration: false``.
 
-    Detection defaults to on when the config declares no integration persona (DESIGN.md).
+    Detection stays on beside declared personas (issue 10): a profile added later with the
+    Salesforce Integration license is still checked. A declared persona wins for the
+    components it names: a component it covers is not detected again (each grant would be
+    reported twice). A persona built from a component defined twice is resolved once per
+    copy (``Index.variant``), each access under the same persona, so that the findings on
+    what the copies share are reported once and those on either copy are not lost.
     """
-    mine = tuple(resolve(p, index) for p in declared(config))
-    detect_on = config.detect_integration
-    if detect_on is None:
-        detect_on = not any(a.persona.kind is PersonaKind.INTEGRATION for a in mine)
-    if not detect_on:
+    mine = tuple(a for p in declared(config) for a in _each_copy(p, index))
+    if config.detect_integration is False:
         return mine
-    # With detection asked for next to declared personas, a component a declared persona
-    # already covers is not a persona again (each grant would be reported twice).
     covered = {c.key_t for a in mine for c in a.components}
     found = detect(components)
     return mine + tuple(
-        resolve(p, index)
+        a
         for p in found
         if not any((r.type, r.name) in covered for r in p.references)
+        for a in _each_copy(p, index)
     )
+
+
+def _each_copy(persona: Persona, index: Index) -> tuple[Access, ...]:
+    first = resolve(persona, index)
+    counts = [len(index.copies.get(c.key_t, ())) for c in first.components]
+    if max(counts, default=0) < 2:
+        return (first,)
+    variants = [first] + [resolve(persona, index.variant(n)) for n in range(1, max(counts))]
+    return tuple(dict.fromkeys(variants))

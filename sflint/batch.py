@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from sflint import __version__
 from sflint.errors import UsageError, show_error
-from sflint.output import Format, Report, render
+from sflint.output import Format, ProjectInfo, Report, render
 from sflint.sanitize import line_start
 from sflint.settings import Options, check_exists
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from sflint.catalogue import Catalogue
     from sflint.fix.values import ProposedFix
     from sflint.model import Finding
+    from sflint.project import Project
     from sflint.rules.model import Rule
 
 ProposedFixes = dict[tuple[str, str], tuple["ProposedFix", ...]]
@@ -45,6 +46,7 @@ class _Part:
     forceignored: int
     status: int  # the project's own fail_on decides for its findings
     proposed_fixes: Mapping[tuple[str, str], tuple[ProposedFix, ...]]
+    project: ProjectInfo
 
 
 def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -52,12 +54,12 @@ def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) 
     err = err or sys.stderr
     fmt = options.format.with_fixes() if options.show_fixes else options.format
     try:
-        parts, diff_status = _check_all(options, fmt, out, err)
+        parts, diff_status, base = _check_all(options, fmt, out, err)
     except UsageError as exc:
         return show_error(exc, err)
     if options.diff:
         return diff_status
-    report = _report(parts, options, fmt)
+    report = _report(parts, options, fmt, base)
     try:
         if not (options.quiet and fmt.spec.console and not report.findings):
             _write(render(fmt, report), options.output, out)
@@ -74,30 +76,92 @@ def _say(err: TextIO, line: str) -> None:
     err.write(f"{line_start(line)}\n")
 
 
-def _check_all(options: Options, fmt: Format, out: TextIO, err: TextIO) -> tuple[list[_Part], int]:
+def _check_all(
+    options: Options, fmt: Format, out: TextIO, err: TextIO
+) -> tuple[list[_Part], int, Path]:
     """Check every project of the batch; with ``--fix`` check again what remains after the
-    edits. Returns the parts and, for ``--diff``, its exit status."""
+    edits. Returns the parts and, for ``--diff``, its exit status.
+
+    A folder named on the command line (or the current one) also brings in the projects
+    nested below it that its own project leaves to themselves (a tool repository's test
+    projects, each with its sfdx-project.json): each is checked with its own settings, so
+    that naming a folder reports what naming each of its files would (issue 10).
+    """
     from sflint.app import check
     from sflint.catalogue import load_catalogue
     from sflint.pipeline import load
 
     catalogue: Catalogue = load_catalogue()  # once for every project of the batch
-    groups = _groups(options.load.paths)
-    roots = [root for root, _ in groups]
-    base = Path(os.path.commonpath(roots)) if len(roots) > 1 else roots[0]
+    queue = [(root, paths, True) for root, paths in _groups(options.load.paths)]
+    base = _base(options, [root for root, _, _ in queue])
     wants_fixes = fmt.spec.carries_fixes or options.sarif_file is not None
     parts: list[_Part] = []
+    seen = {root for root, _, _ in queue}
     diff_status = 0
-    for root, paths in groups:
+    while queue:
+        root, paths, named = queue.pop(0)
         load_options = replace(options.load, paths=paths)
         checked = check(load(load_options, catalogue))
+        project = checked.loaded.project
+        for nested in _nested(project.nested, paths or (Path.cwd(),), seen):
+            seen.add(nested)
+            queue.append((nested, (nested,), False))
+        if not project.files:
+            if named and not options.allow_empty:
+                raise UsageError(_empty(project, base))
+            if not named:
+                continue  # a nested folder that holds no permission metadata
         if options.diff or options.fix:
             diff_status = max(diff_status, _fix(checked, options, base, out, err))
             if options.diff:
                 continue
             checked = check(load(load_options, catalogue))  # what remains after the edits
         parts.append(_part(checked, _prefix(root, base), wants_fixes))
-    return parts, diff_status
+    return parts, diff_status, base
+
+
+def _nested(found: tuple[Path, ...], named: tuple[Path, ...], seen: set[Path]) -> list[Path]:
+    """The nested projects that lie under a folder the user named."""
+    folders = [Path(os.path.realpath(p)) for p in named if p.is_dir() and not p.is_symlink()]
+    return [n for n in found if n not in seen and any(n == f or f in n.parents for f in folders)]
+
+
+def _empty(project: Project, base: Path) -> str:
+    where = _shown(project.root, base)
+    looked = "" if project.package_dirs == (".",) else f" in {', '.join(project.package_dirs)}"
+    return (
+        f"{where}: no permission metadata found{looked} (no profile, permission set, permission"
+        " set group or muting permission set): check the path, or pass --allow-empty"
+    )
+
+
+def _base(options: Options, roots: list[Path]) -> Path:
+    """What every path is shown relative to: ``--path-base``, else the git top level of the
+    first project (so that console paths, SARIF URIs and annotations resolve from the
+    repository root, where GitHub and a terminal at the checkout look), else the projects'
+    common folder."""
+    from sflint.project import git_top
+
+    if options.path_base is not None:
+        return Path(os.path.realpath(options.path_base))
+    top = git_top(roots[0])
+    if top is not None and all(top == r or top in r.parents for r in roots):
+        return top
+    return Path(os.path.commonpath(roots)) if len(roots) > 1 else roots[0]
+
+
+def _shown(path: Path, base: Path) -> str:
+    rel = os.path.relpath(path, base)
+    return Path(rel).as_posix()
+
+
+def _info(project: Project, prefix: str) -> ProjectInfo:
+    return ProjectInfo(
+        root=prefix.rstrip("/") or ".",
+        found_by=project.kind.value,
+        package_dirs=project.package_dirs,
+        outside=tuple(prefix + o for o in project.outside),
+    )
 
 
 def _part(checked: Checked, prefix: str, wants_fixes: bool) -> _Part:
@@ -111,10 +175,11 @@ def _part(checked: Checked, prefix: str, wants_fixes: bool) -> _Part:
         forceignored=len(loaded.project.forceignored),
         status=checked.exit_code,
         proposed_fixes=_sarif_fixes(checked, prefix) if wants_fixes else {},
+        project=_info(loaded.project, prefix),
     )
 
 
-def _report(parts: list[_Part], options: Options, fmt: Format) -> Report:
+def _report(parts: list[_Part], options: Options, fmt: Format, base: Path) -> Report:
     rules = {r.id: r for p in parts for r in p.rules}
     fixes: ProposedFixes = {}
     for p in parts:
@@ -133,6 +198,8 @@ def _report(parts: list[_Part], options: Options, fmt: Format) -> Report:
         suppressed=tuple(
             sorted((f for p in parts for f in p.suppressed), key=lambda f: f.sort_key)
         ),
+        projects=tuple(p.project for p in parts),
+        base_uri=base.as_uri().rstrip("/") + "/",
     )
 
 
@@ -149,8 +216,8 @@ def _write(text: str, dest: Path | None, out: TextIO) -> None:
 
 
 def _groups(paths: tuple[Path, ...]) -> list[tuple[Path, tuple[Path, ...]]]:
-    """Paths by the project that holds them. pre-commit passes files of every project in a
-    repository in one batch; each project is checked with its own config and personas."""
+    """Paths by the project that holds them (``project.locate``). pre-commit passes files of
+    every project in a repository in one batch; each is checked with its own settings."""
     from sflint.project import find_root
 
     check_exists(paths)
@@ -163,8 +230,8 @@ def _groups(paths: tuple[Path, ...]) -> list[tuple[Path, tuple[Path, ...]]]:
 
 
 def _prefix(root: Path, base: Path) -> str:
-    """How a project's paths are shown: relative to its own root when it is the only one
-    checked, else prefixed with the project's folder relative to the common base."""
+    """How a project's paths are shown: prefixed with the project's folder relative to the
+    path base (nothing when the project is the base)."""
     rel = os.path.relpath(root, base)
     return "" if rel == "." else Path(rel).as_posix() + "/"
 

@@ -210,6 +210,16 @@ def cli() -> None:
     show_default=True,
     help="edit: uncheck in the existing set; clone: write a new set without the permission.",
 )
+@click.option(
+    "--path-base",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Show paths relative to DIR (default: the git top level, else the project).",
+)
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Exit 0 on a project without permission metadata (default: exit 2).",
+)
 @_NO_CACHE
 def check(paths: tuple[Path, ...], fmt: Format, **kw: Any) -> None:
     """Lint the project containing PATHS (default: the current folder)."""
@@ -228,6 +238,8 @@ def check(paths: tuple[Path, ...], fmt: Format, **kw: Any) -> None:
         fix=kw["fix"],
         diff=kw["diff"],
         fix_strategy=kw["fix_strategy"],
+        path_base=kw["path_base"],
+        allow_empty=kw["allow_empty"],
     )
     raise SystemExit(run(options))
 

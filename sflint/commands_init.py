@@ -27,6 +27,17 @@ def _yaml_str(value: str) -> str:
     return without_surrogates(inert(json.dumps(value, ensure_ascii=False)))
 
 
+# Written explicitly, so that the file says what happens to a component nobody declared.
+_DETECTION = [
+    "",
+    "# Detection stays on beside the personas above: a profile or permission set added later",
+    "# with an integration user's license, or API Only User, is checked as an integration",
+    "# user of its own (a declared persona wins for the components it names). `false` checks",
+    "# only the declared personas.",
+    "detect_integration: true",
+]
+
+
 def starter_config(candidates: tuple[Persona, ...]) -> str:
     """The text of a starter ``.sflint.yml``: one persona per detected integration signal."""
     lines = [
@@ -47,6 +58,7 @@ def starter_config(candidates: tuple[Persona, ...]) -> str:
             "#     permission_sets: [Commission_App_API]",
             "#     permission_set_groups: [Integration_Base]",
             "personas: []",
+            *_DETECTION,
         ]
         return "\n".join(lines) + "\n"
     lines += [
@@ -65,6 +77,7 @@ def starter_config(candidates: tuple[Persona, ...]) -> str:
             key = keys[ref.type]
             value = _yaml_str(ref.name)
             lines.append(f"    {key.key}: [{value}]" if key.many else f"    {key.key}: {value}")
+    lines += _DETECTION
     return "\n".join(lines) + "\n"
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sflint.errors import UsageError
-from sflint.kinds import persona_keys
-from sflint.model import ComponentType, Location, PersonaKind
+from sflint.kinds import kind_of, persona_keys
+from sflint.model import Component, ComponentType, Location, PersonaKind
 
 if TYPE_CHECKING:
     from sflint.yamlload import Document
@@ -160,3 +161,66 @@ def _check_rule_paths(doc: Document, paths: list[str], base: Path, root: Path | 
         real = (base / folder).resolve()
         if root is not None and real != root.resolve() and root.resolve() not in real.parents:
             raise doc.error(("rules", "paths", i), f"rule folder outside the project: {folder}")
+
+
+def is_namespaced(name: str) -> bool:
+    """A managed package's component (``force__ScaleCenterStandardPS``): installed in the
+    org, not expected in the repository, so its absence leaves the access incomplete
+    (SFL011) rather than being a mistake in the config."""
+    return "__" in name.rstrip("_") and not name.endswith("__c")
+
+
+# How close a name must be to be offered as "did you mean" (difflib's ratio).
+SUGGEST_CUTOFF = 0.6
+
+
+def check_references(
+    config: Config,
+    components: Iterable[Component],
+    skipped: Iterable[tuple[ComponentType, str]] = (),
+) -> None:
+    """Every component a persona names is in the project, by API name or label: a name
+    that matches nothing is ``.sflint.yml:LINE: message`` with a did-you-mean, exit 2.
+
+    A mistyped name would otherwise leave the persona without that component's grants and
+    turn its error into a note (issue 10). Names match exactly: the Metadata API documents
+    names as unique in the org (PermissionSet.Name, Object Reference) but nowhere that they
+    are unique without regard to case, so ``mfa`` is not taken for ``MFA``; it is suggested.
+    Managed-package names (a namespace prefix) and components whose files .forceignore skips
+    (they exist, but are never deployed from here) stay SFL011 findings.
+    """
+    ignored = set(skipped)
+    known: dict[ComponentType, set[str]] = {}
+    for c in components:
+        names = known.setdefault(c.type, set())
+        names.add(c.name)
+        if c.label:
+            names.add(c.label)
+    for persona in config.personas:
+        for ref in persona.references:
+            names = known.get(ref.type, set())
+            if ref.name in names or is_namespaced(ref.name) or (ref.type, ref.name) in ignored:
+                continue
+            word = kind_of(ref.type).word
+            raise UsageError(
+                f"persona {persona.name!r} names {word} {ref.name!r}, which is not in the"
+                f" project (API name or label, matched exactly){_did_you_mean(ref.name, names)}",
+                ref.location.path,
+                ref.location.line,
+            )
+
+
+def _did_you_mean(name: str, names: set[str]) -> str:
+    import difflib  # lazy: only a config mistake pays for it
+
+    folded = sorted(n for n in names if n.casefold() == name.casefold())
+    close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=SUGGEST_CUTOFF)
+    lowered = {n.casefold(): n for n in sorted(names)}
+    close += [
+        lowered[m]
+        for m in difflib.get_close_matches(name.casefold(), sorted(lowered), n=3, cutoff=0.6)
+    ]
+    picks = list(dict.fromkeys([*folded, *close]))[:3]
+    if not picks:
+        return "; correct the name, or retrieve the component into the project"
+    return "; did you mean " + " or ".join(repr(p) for p in picks) + "?"

@@ -133,6 +133,9 @@ class Component:
     suppressions: tuple[Suppression, ...] = ()
     # Line of the root element in the main file: where component-level findings point.
     anchor: Location | None = None
+    # Where the other copies of the same type and name are defined (another package
+    # directory or format): each copy is a component of its own (metadata/loader.py).
+    duplicates: tuple[Location, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:

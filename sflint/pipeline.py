@@ -52,20 +52,24 @@ def load(
     """
     from sflint.access import Index, accesses_for
     from sflint.catalogue import load_catalogue
-    from sflint.config import load_config
+    from sflint.config import check_references, load_config
     from sflint.metadata.loader import load_components, load_with_sources
-    from sflint.project import find_root, load_project
+    from sflint.project import classify, load_project, locate
     from sflint.rules.loader import load_rules
 
     check_exists(options.paths)
     paths = options.paths or (Path.cwd(),)
-    root = find_root(paths[0])
+    located = locate(paths[0])
+    root = located.path
     if config is None:
         config = load_config(root, options.config, options.cache_dir)
     settings = resolve(options, root, config)
     rules = _pick(load_rules(settings.rule_dirs, root, settings.cache_dir), settings)
     project = load_project(
-        root, use_forceignore=settings.use_forceignore, extra=settings.extra_files
+        root,
+        use_forceignore=settings.use_forceignore,
+        extra=settings.extra_files,
+        kind=located.kind,
     )
     # Only xpath rules read the files themselves; only then are the bytes kept.
     sources: Mapping[str, bytes] = {}
@@ -73,6 +77,9 @@ def load(
         components, sources = load_with_sources(project.files, project.root)
     else:
         components = load_components(project.files, project.root)
+    # A persona naming what the project lacks is a mistake in the config: exit 2.
+    skipped = [k[:2] for rel in project.forceignored if (k := classify(Path(rel)))]
+    check_references(config, components, skipped)
     index = Index.build(components)
     return Loaded(
         settings=settings,

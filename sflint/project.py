@@ -1,7 +1,11 @@
-"""The SFDX project: its root, package directories, .forceignore and permission files.
+"""The project: its root, package directories, .forceignore and permission files.
 
 Files are recognised by suffix, never by folder name (folders vary: ``permissionSets/``);
 component names are the URL-decoded file names (``Custom%3A Sales Profile``).
+
+Every file belongs to exactly one project, the one ``locate`` finds from it, and a project's
+walk reads exactly the files that ``locate`` places in it: so a file's findings are the same
+whether the file, its folder or the whole project is named (issue 10).
 """
 
 from __future__ import annotations
@@ -16,12 +20,128 @@ from urllib.parse import unquote
 
 from sflint.errors import UsageError
 from sflint.kinds import KINDS, Child, Kind, Role
-from sflint.model import ComponentType
+from sflint.model import ComponentType, ValueEnum
 from sflint.safeio import Refused, resolve_inside
 
 PROJECT_FILE = "sfdx-project.json"
 FORCEIGNORE = ".forceignore"
 CONFIG_FILE = ".sflint.yml"
+MANIFEST = "package.xml"  # a Metadata API project's manifest (``src/package.xml``)
+MDAPI_SOURCE = "src"
+GIT = ".git"
+
+
+class RootKind(ValueEnum):
+    """What made a folder the project root, strongest first (``locate``)."""
+
+    SFDX = PROJECT_FILE
+    CONFIG = CONFIG_FILE
+    MDAPI = MANIFEST  # a Metadata API project: package.xml, or src/package.xml
+    GIT = "git top level"
+    GIVEN = "the folder named"
+
+    @property
+    def rank(self) -> int:
+        return list(RootKind).index(self)
+
+
+def _is_file(path: Path) -> bool:
+    # A link counts: the walk and the reader judge it; a marker only places the project.
+    return path.is_file() or path.is_symlink()
+
+
+def has_marker(folder: Path, kind: RootKind) -> bool:
+    """Whether ``folder`` is a project root of this kind.
+
+    A Metadata API retrieve keeps its manifest in ``src/package.xml`` beside the repository's
+    settings, so the folder above ``src`` is the project; ``src`` itself is not one.
+    """
+    if kind is RootKind.SFDX:
+        return _is_file(folder / PROJECT_FILE)
+    if kind is RootKind.CONFIG:
+        return _is_file(folder / CONFIG_FILE)
+    if kind is RootKind.MDAPI:
+        if folder.name != MDAPI_SOURCE and _is_file(folder / MANIFEST):
+            return True
+        return _is_file(folder / MDAPI_SOURCE / MANIFEST)
+    if kind is RootKind.GIT:
+        return (folder / GIT).exists() or (folder / GIT).is_symlink()
+    return False
+
+
+# The markers a walk from a root of each kind treats as the start of another project: the
+# kinds at least as strong, since ``locate`` from a file below such a folder stops there.
+# An SFDX root walks its package directories whole: the Salesforce CLI deploys everything
+# in them, a nested sfdx-project.json included (``locate`` agrees: see ``_outer_sfdx``).
+_NESTED: dict[RootKind, tuple[RootKind, ...]] = {
+    kind: ()
+    if kind is RootKind.SFDX
+    else tuple(k for k in RootKind if k.rank <= kind.rank and k is not RootKind.GIVEN)
+    for kind in RootKind
+}
+_ONLY_SFDX = (RootKind.SFDX,)
+
+
+@dataclass(frozen=True)
+class Root:
+    path: Path
+    kind: RootKind
+
+
+def locate(start: Path) -> Root:
+    """The project holding ``start``: the nearest folder at or above it with
+    sfdx-project.json, else the nearest with .sflint.yml, else the nearest Metadata API
+    project (package.xml), else the git top level (a ``.git`` folder or file), else the
+    folder ``start`` is or sits in.
+
+    A link is placed by the folder it sits in, never by its target: a committed
+    ``X.permissionset-meta.xml -> /proc/self/environ`` that pre-commit names on the command
+    line would otherwise move the project to ``/proc/self`` and lint what lies there.
+    """
+    real_dir = start.is_dir() and not start.is_symlink()
+    here = Path(os.path.realpath(start if real_dir else start.parent))
+    chain = (here, *here.parents)
+    for kind in (RootKind.SFDX, RootKind.CONFIG, RootKind.MDAPI, RootKind.GIT):
+        for folder in chain:
+            if has_marker(folder, kind):
+                if kind is RootKind.SFDX:
+                    folder = _outer_sfdx(folder, here)
+                return Root(folder, kind)
+    return Root(here, RootKind.GIVEN)
+
+
+def _outer_sfdx(nearest: Path, here: Path) -> Path:
+    """An SFDX project above ``nearest`` whose package directories hold ``here`` wins: the
+    CLI deploys its package directories whole, so a pull request that adds an
+    sfdx-project.json inside one cannot move its files out of the project that deploys them."""
+    found = nearest
+    for folder in nearest.parents:
+        if not has_marker(folder, RootKind.SFDX):
+            continue
+        try:
+            dirs = _package_dirs(folder)
+        except UsageError:  # an unreadable outer file: that project's own run says so
+            continue
+        for d in dirs:
+            real = Path(os.path.realpath(folder / d))
+            if real == here or real in here.parents:
+                found = folder
+    return found
+
+
+def find_root(start: Path) -> Path:
+    """The root of the project holding ``start`` (``locate``)."""
+    return locate(start).path
+
+
+def git_top(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding ``.git``, without running git."""
+    here = Path(os.path.realpath(start))
+    for folder in (here, *here.parents):
+        if has_marker(folder, RootKind.GIT):
+            return folder
+    return None
+
 
 # Source format, then Metadata API format, of every kind (sflint/kinds.py).
 SUFFIXES: tuple[tuple[str, ComponentType], ...] = tuple(
@@ -46,6 +166,13 @@ class Project:
     root: Path
     files: tuple[MetadataFile, ...]
     forceignored: tuple[str, ...]
+    kind: RootKind = RootKind.GIVEN
+    # The folders walked, relative to the root ("." for the whole root).
+    package_dirs: tuple[str, ...] = (".",)
+    # Named on the command line and linted although outside ``package_dirs``.
+    outside: tuple[str, ...] = ()
+    # Roots of other projects below this one that the walk left to themselves.
+    nested: tuple[Path, ...] = ()
 
 
 def classify(path: Path) -> tuple[ComponentType, str, Role] | None:
@@ -63,22 +190,6 @@ def classify(path: Path) -> tuple[ComponentType, str, Role] | None:
         if name.endswith(suffix) and len(name) > len(suffix):
             return ctype, unquote(name[: -len(suffix)]), Role.MAIN
     return None
-
-
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` holding sfdx-project.json, else the folder
-    ``start`` is or sits in.
-
-    A link is placed by the folder it sits in, never by its target: a committed
-    ``X.permissionset-meta.xml -> /proc/self/environ`` that pre-commit names on the command
-    line would otherwise move the project to ``/proc/self`` and lint what lies there.
-    """
-    real_dir = start.is_dir() and not start.is_symlink()
-    here = Path(os.path.realpath(start if real_dir else start.parent))
-    for folder in (here, *here.parents):
-        if (folder / PROJECT_FILE).is_file():
-            return folder
-    return here
 
 
 def _package_dirs(root: Path) -> tuple[str, ...]:
@@ -185,6 +296,7 @@ class _Walk:
     scanned: tuple[Path, ...]  # the package directories, resolved
     spec: object | None  # the .forceignore spec
     files: list[Path] = field(default_factory=list)
+    nested: list[Path] = field(default_factory=list)  # other projects' roots, not entered
 
     def ignored(self, rel: str, folder: bool = False) -> bool:
         if self.spec is None:
@@ -205,9 +317,10 @@ class _Walk:
         if not self.ignored(rel, folder=True):
             raise UsageError(f"not scanned: it {why}; add it to {FORCEIGNORE} to skip it", rel)
 
-    def walk(self, folder: Path) -> None:
+    def walk(self, folder: Path, nested: tuple[RootKind, ...] = ()) -> None:
         """Every entry under ``folder`` that is not a folder goes to ``files``, whatever it
-        is (the reader judges each); folders are entered, linked folders never are."""
+        is (the reader judges each); folders are entered, linked folders never are, nor
+        folders that are the root of another project (a marker of a kind in ``nested``)."""
         stack = [folder]
         while stack:
             here = stack.pop()
@@ -232,7 +345,9 @@ class _Walk:
                         linked_dir = False
                 if entry.name in SKIP_DIRS and (real_dir or linked_dir):
                     continue
-                if real_dir:
+                if real_dir and any(has_marker(path, k) for k in nested):
+                    self.nested.append(path)
+                elif real_dir:
                     stack.append(path)
                 elif linked_dir:
                     self._linked_folder(path)
@@ -265,28 +380,46 @@ class _Walk:
 
 
 def load_project(
-    root: Path, *, use_forceignore: bool = True, extra: tuple[Path, ...] = ()
+    root: Path,
+    *,
+    use_forceignore: bool = True,
+    extra: tuple[Path, ...] = (),
+    kind: RootKind | None = None,
 ) -> Project:
     """Discover every permission file of the project at ``root``.
 
-    All package directories are scanned (the same component may sit in two of them); when
-    sfdx-project.json is missing or names no existing folder, the whole root is scanned.
-    ``extra`` are files named on the command line that lie outside the package directories.
+    An SFDX project scans all its package directories (the same component may sit in two of
+    them); any other project (``kind``), or one whose sfdx-project.json names no existing
+    folder, scans the whole root except the folders that are projects of their own.
+    ``extra`` are files and folders named on the command line: those outside the scanned
+    folders are linted too, and listed in ``outside``.
     """
+    kind = kind or (RootKind.SFDX if has_marker(root, RootKind.SFDX) else RootKind.GIVEN)
     dirs = _package_dirs(root)
     # A package directory outside the project (``../..``) is not the project's source.
     existing = [d for d in dirs if (root / d).is_dir() and _rel(root / d, root) is not None]
     scan = [root / d for d in existing] or [root]
+    # An SFDX project that names no existing folder is scanned whole, like any other, but only
+    # another sfdx-project.json starts another project below it (``locate``).
+    nested = _NESTED[kind] if existing or kind is not RootKind.SFDX else _ONLY_SFDX
     spec = _forceignore(root) if use_forceignore else None
-    walk = _Walk(root, tuple(Path(os.path.realpath(f)) for f in scan), spec)
+    scanned = tuple(Path(os.path.realpath(f)) for f in scan)
+    named_dirs = [p for p in extra if p.is_dir() and not p.is_symlink()]
+    outside = [p for p in extra if not _covered(p, scanned)]
+    walk = _Walk(root, (*scanned, *(Path(os.path.realpath(d)) for d in named_dirs)), spec)
     for folder in scan:
-        walk.walk(folder)
+        walk.walk(folder, nested)
+    for folder in named_dirs:
+        if folder in outside:
+            # Outside the package directories, another SFDX project starts where a file
+            # below it would be placed (``locate``).
+            walk.walk(folder, _ONLY_SFDX if kind is RootKind.SFDX else _NESTED[kind])
     seen: set[str] = set()
     files: list[MetadataFile] = []
     ignored: list[str] = []
-    for path in [*walk.files, *extra]:
-        kind = classify(path)
-        if kind is None:
+    for path in [*walk.files, *(p for p in extra if p not in named_dirs)]:
+        kind_of = classify(path)
+        if kind_of is None:
             continue
         # Every file named like permission metadata is a component under its own name, even
         # a link, a FIFO or a device: the reader refuses to open it and says what it is.
@@ -297,6 +430,21 @@ def load_project(
         if walk.ignored(rel):
             ignored.append(rel)
             continue
-        files.append(MetadataFile(path, rel, kind[0], kind[1], kind[2]))
+        files.append(MetadataFile(path, rel, kind_of[0], kind_of[1], kind_of[2]))
     files.sort(key=lambda f: f.rel)
-    return Project(root, tuple(files), tuple(sorted(ignored)))
+    return Project(
+        root,
+        tuple(files),
+        tuple(sorted(ignored)),
+        kind=kind,
+        package_dirs=tuple(existing) or (".",),
+        outside=tuple(sorted(own_rel(p, root) or "." for p in outside)),
+        nested=tuple(sorted(set(walk.nested))),
+    )
+
+
+def _covered(path: Path, scanned: tuple[Path, ...]) -> bool:
+    """Whether the walk of ``scanned`` reaches ``path`` (a file by the folder it sits in)."""
+    real_dir = path.is_dir() and not path.is_symlink()
+    here = Path(os.path.realpath(path if real_dir else path.parent))
+    return any(here == s or s in here.parents for s in scanned)

@@ -71,6 +71,10 @@ class Options:
     fix: bool = False
     diff: bool = False
     fix_strategy: FixStrategy = FixStrategy.EDIT
+    # Paths in every output are relative to this folder (default: the git top level).
+    path_base: Path | None = None
+    # A project without any permission metadata is exit 2 unless this is set.
+    allow_empty: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,8 @@ class Settings:
     rule_dirs: tuple[Path, ...]
     use_forceignore: bool
     cache_dir: Path | None
-    # Files named on the command line; they are read even outside the package directories.
+    # Files and folders named on the command line; they are read even outside the package
+    # directories (the root itself and the project's settings files are not "named" here).
     extra_files: tuple[Path, ...]
     # Project-relative paths the user asked about; None means the whole project.
     targets: tuple[str, ...] | None
@@ -108,7 +113,7 @@ def resolve(options: LoadOptions, root: Path, config: Config) -> Settings:
         rule_dirs=(builtin_rules_dir(), *config.rule_paths, *options.rule_dirs),
         use_forceignore=options.use_forceignore,
         cache_dir=options.cache_dir,
-        extra_files=tuple(p for p in options.paths if not p.is_dir()),
+        extra_files=tuple(p for p in options.paths if _names_part(p, root)),
         targets=targets(options.paths, root),
     )
 
@@ -127,6 +132,15 @@ def targets(paths: tuple[Path, ...], root: Path) -> tuple[str, ...] | None:
             return None
         out.append(rel)
     return tuple(out) or None
+
+
+def _names_part(path: Path, root: Path) -> bool:
+    """Whether ``path`` names a part of the project to lint, not the project as a whole."""
+    if path.name in (CONFIG_FILE, PROJECT_FILE, FORCEIGNORE):
+        return False
+    if path.is_dir() and not path.is_symlink():
+        return _resolved_rel(path, root) not in (None, ".")
+    return True
 
 
 def _resolved_rel(folder: Path, root: Path) -> str | None:

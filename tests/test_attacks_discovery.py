@@ -151,8 +151,11 @@ def test_two_names_for_one_file_are_both_components(
     )
     code, found = findings(capsys, project)
     assert code == 1
+    # AAA carries Commission_App_API's integration license: with detection on beside the
+    # declared persona (issue 10, item 4) it is an integration persona of its own, so its
+    # TwoFactorApi is an SFL001 error, no longer an SFL002 note.
     assert sorted(f[:3] for f in found) == sorted(
-        [*EXAMPLE_FINDINGS, ("SFL002", f"{PS}/AAA.permissionset-meta.xml", 24)]
+        [*EXAMPLE_FINDINGS, ("SFL001", f"{PS}/AAA.permissionset-meta.xml", 24)]
     )
     assert not [f for f in found if f[0] == "SFL011"]
 
@@ -348,13 +351,19 @@ def test_a_link_named_on_the_command_line_is_reported_under_its_own_name(
     )
     assert SECRET not in stdout + err
     assert (code, err) == (1, "")
+    # AAA carries an integration license: detected beside the declared persona (item 4).
     assert stdout.splitlines() == [
-        f"{PS}/AAA.permissionset-meta.xml:24: SFL002 [note] Multi-Factor Authentication for API"
-        " Logins (TwoFactorApi) is enabled in permission set AAA. No integration persona uses"
-        " it today, but if it is ever assigned to an integration user, that user's API logins"
-        " will fail.",
+        f"{PS}/AAA.permissionset-meta.xml:24: SFL001 [error] Integration persona"
+        ' "permission set AAA" (detected: its license is SalesforceAPIIntegrationPsl'
+        " (Salesforce API Integration)) gets Multi-Factor Authentication for API Logins"
+        " (TwoFactorApi) through permission set AAA: every API login of this user will ask for"
+        " a second factor, and the app's connection will fail. Multi-Factor Authentication for"
+        " User Interface Logins (ForceTwoFactor) may stay. The persona also holds Manage MFA in"
+        " API (ManageTwoFactor): that look-alike is a different permission and not the cause;"
+        " unchecking it does not help.",
         f"{PS}/Out.permissionset-meta.xml:1: SFL010 [error] Not read: it is a symbolic link to a"
         " file outside the project",
-        "Found 2 findings (1 error, 1 note) in 10 files, 10 components; 1 skipped by"
-        " .forceignore (--no-forceignore includes them).",
+        "Found 2 findings (2 errors) in 10 files, 10 components; 1 skipped by"
+        " .forceignore (--no-forceignore includes them). Project: . (sfdx-project.json;"
+        " package folders force-app, integrations).",
     ]

@@ -23,7 +23,13 @@ Found = list[tuple[str, str, int]]
 _CONSOLE_LINE = re.compile(
     r"^(?P<path>\S.*?):(?P<line>\d+): (?P<rule>SFL\d{3}) \[(error|warning|note)\] \S"
 )
-_SUMMARY = "Found 5 findings (3 errors, 1 warning, 1 note) in 8 files, 8 components; 1 skipped by .forceignore (--no-forceignore includes them)."
+# Paths are relative to the git top level (issue 10, item 6): this checkout, for the example.
+_IN_REPO = EXAMPLE.relative_to(ROOT).as_posix() + "/"
+_SUMMARY = (
+    "Found 5 findings (3 errors, 1 warning, 1 note) in 8 files, 8 components; 1 skipped by"
+    " .forceignore (--no-forceignore includes them). Project: testdata/projects/commission-app"
+    " (sfdx-project.json; package folders force-app, integrations)."
+)
 
 
 @pytest.fixture(autouse=True)
@@ -120,7 +126,7 @@ def test_every_format_has_a_reader() -> None:
 def test_format_on_the_example(capsys: pytest.CaptureFixture[str], fmt: Format) -> None:
     code, out, err = run_cli(capsys, "check", str(EXAMPLE), "--format", fmt.spec.name)
     assert (code, err) == (1, "")
-    expected = sorted((f.rule, f.path, f.line) for f in run_check(EXAMPLE).findings)
+    expected = sorted((f.rule, _IN_REPO + f.path, f.line) for f in run_check(EXAMPLE).findings)
     assert sorted(READERS[fmt](out)) == expected
 
 

@@ -80,8 +80,11 @@ def test_access_no_forceignore_reads_what_check_reads(
 ) -> None:
     project = copy_example(tmp_path)
     # The example's .forceignore skips the scratch-org Admin profile.
+    # Only the declared persona: detection (on by default beside it) would add the example's
+    # integration components as personas of their own.
     (project / ".sflint.yml").write_text(
         "personas:\n  - name: Scratch admin\n    kind: integration\n    profile: Admin\n"
+        "detect_integration: false\n"
     )
     admin = "force-app/main/default/profiles/Admin.profile-meta.xml"
     assert run_cli(capsys, "access", "--path", str(project)) == (

@@ -382,6 +382,8 @@ def test_each_matcher_yields_only_what_it_declares() -> None:
         m.Invalid(),
         m.Incomplete(),
         m.Unresolved(),
+        m.IntegrationSignal(True),
+        m.Duplicate(),
         m.XPath("/*", None),  # type: ignore[arg-type]  # yields never runs the expression
     ]
     assert {type(x) for x in leaves} | {m.All, m.Any_, m.Not} == set(m.MATCHERS)

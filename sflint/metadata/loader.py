@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 from sflint.kinds import Role
 from sflint.metadata.reader import ParsedFile, parse_bytes
@@ -34,14 +35,18 @@ def read_file_and_bytes(file: MetadataFile, root: Path | None) -> tuple[ParsedFi
 
 
 def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[Component, ...]:
-    """One component per (type, name); files of the same component are merged in path order.
+    """One component per copy of each (type, name); a copy's files are merged in path order.
 
-    The same component may be present in two package directories (a real project in the
-    corpus does this); its grants from both are kept, each with its own location.
+    A decomposed set is one copy made of several files (its folder); a component defined
+    twice (in two package directories, or in two formats) is two copies. The Salesforce CLI
+    resolves both and a deploy keeps one, and which one it keeps is not documented (the
+    source-deploy-retrieve handbook: several source components with one type and fullName
+    may coexist in a component set). So neither hides the other: each copy is a component of
+    its own, evaluated on its own, and knows where the others are (``duplicates``, SFL014).
     """
-    out: dict[tuple[ComponentType, str], Component] = {}
+    out: dict[tuple[ComponentType, str, str], Component] = {}
     for file, parsed in files:
-        key = (file.type, file.name)
+        key = (file.type, file.name, _copy_of(file))
         current = out.get(key)
         if current is None:
             current = Component(type=file.type, name=file.name, files=())
@@ -63,7 +68,27 @@ def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[
             or (Location(file.rel, parsed.root_line) if is_main and readable else None),
         )
         out[key] = current
-    return tuple(sorted(out.values(), key=lambda c: (c.type.value, c.name)))
+    copies: dict[tuple[ComponentType, str], list[Component]] = {}
+    for component in out.values():
+        copies.setdefault(component.key_t, []).append(component)
+    result = [
+        replace(c, duplicates=tuple(o.location for o in same if o is not c)) if len(same) > 1 else c
+        for same in copies.values()
+        for c in same
+    ]
+    return tuple(sorted(result, key=lambda c: (c.type.value, c.name, c.location.path)))
+
+
+def _copy_of(file: MetadataFile) -> str:
+    """The copy a file belongs to: a decomposed set's folder (named after the component, and
+    holding its main file and its children), else the file itself."""
+    path = PurePosixPath(file.rel)
+    for folder in path.parents:
+        if unquote(folder.name) == file.name:
+            return folder.as_posix()
+        if file.role is Role.MAIN:
+            break  # a main file is decomposed only when its own folder is the set's
+    return file.rel
 
 
 def load_components(files: Iterable[MetadataFile], root: Path | None) -> tuple[Component, ...]:

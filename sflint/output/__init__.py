@@ -71,6 +71,23 @@ class Format(enum.Enum):
 
 
 @dataclass(frozen=True)
+class ProjectInfo:
+    """Which project was checked, as the summary says it (paths relative to the path base)."""
+
+    root: str
+    found_by: str  # what made the folder the project (``project.RootKind``)
+    package_dirs: tuple[str, ...]  # "." for the whole folder
+    outside: tuple[str, ...] = ()  # named on the command line, outside package_dirs
+
+    @property
+    def scanned(self) -> str:
+        if self.package_dirs == (".",):
+            return "the whole folder"
+        words = "package folder" if len(self.package_dirs) == 1 else "package folders"
+        return f"{words} {', '.join(self.package_dirs)}"
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything a formatter may show; formatters never read files or the clock."""
 
@@ -86,6 +103,10 @@ class Report:
     sarif_category: str | None = None
     # Machine fixes by (path, fingerprint) of the finding, for formats that carry them (SARIF).
     proposed_fixes: Mapping[tuple[str, str], tuple[ProposedFix, ...]] = field(default_factory=dict)
+    projects: tuple[ProjectInfo, ...] = ()
+    # The folder every path is relative to, as an absolute file URI ending in "/" (SARIF's
+    # originalUriBaseIds); None: not known (a report built by hand).
+    base_uri: str | None = None
 
 
 def render(fmt: Format, report: Report) -> str:

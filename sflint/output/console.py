@@ -28,7 +28,25 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def projects(report: Report) -> str:
+    """Which project roots and package folders were read (issue 10: never a silent scope)."""
+    if not report.projects:
+        return ""
+    described = []
+    for p in report.projects:
+        text = f"{p.root} ({p.found_by}; {p.scanned})"
+        if p.outside:
+            text += f", and outside them as named: {', '.join(p.outside)}"
+        described.append(text)
+    word = "Project" if len(described) == 1 else "Projects"
+    return f" {word}: {'; '.join(described)}."
+
+
 def summary(report: Report) -> str:
+    return _counts(report) + inert(projects(report))
+
+
+def _counts(report: Report) -> str:
     scanned = f"{_plural(report.files, 'file')}, {_plural(report.components, 'component')}"
     if report.forceignored:
         scanned += (

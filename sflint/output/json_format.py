@@ -43,6 +43,16 @@ def render(report: Report) -> str:
             "forceignored": report.forceignored,
             "findings": len(report.findings),
             "by_severity": by_severity,
+            # Which project roots and package folders were read, paths as in findings.
+            "projects": [
+                {
+                    "root": p.root,
+                    "found_by": p.found_by,
+                    "package_folders": list(p.package_dirs),
+                    "outside_package_folders": list(p.outside),
+                }
+                for p in report.projects
+            ],
         },
         "suppressed": [finding_dict(f) for f in report.suppressed],
     }

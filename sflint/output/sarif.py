@@ -101,8 +101,28 @@ def build_log(report: Report, fixes: FixProvider | None = None) -> dict[str, Any
         )
     log = om.SarifLog(version=SARIF_VERSION, schema_uri=SCHEMA_URI, runs=[run])
     doc: dict[str, Any] = _to_json(log)
+    if report.base_uri:
+        _with_base(doc["runs"][0], report.base_uri)
     # $schema and version first, as every SARIF reader's examples show them.
     return {"$schema": doc.pop("$schema"), "version": doc.pop("version"), **doc}
+
+
+# The uriBaseId of every artifact location (SARIF 2.1.0 §3.4.4, §3.14.14): URIs stay
+# relative to the repository root, as GitHub requires ("SARIF support for code scanning":
+# a relative uri is relative to the root of the repository), and originalUriBaseIds says
+# where that root was on the machine that ran sflint, for viewers that open the files.
+SRCROOT = "SRCROOT"
+
+
+def _with_base(run: dict[str, Any], base_uri: str) -> None:
+    run["originalUriBaseIds"] = {SRCROOT: {"uri": base_uri}}
+    for result in run.get("results", []):
+        places = [loc["physicalLocation"]["artifactLocation"] for loc in result["locations"]]
+        places += [
+            c["artifactLocation"] for f in result.get("fixes", []) for c in f["artifactChanges"]
+        ]
+        for place in places:
+            place["uriBaseId"] = SRCROOT
 
 
 def artifact_uri(path: str) -> str:

@@ -91,6 +91,10 @@ def compile_matcher(spec: dict[str, Any]) -> m.Matcher:
         return m.Incomplete()
     if kind == "unresolved_reference":
         return m.Unresolved()
+    if kind == "integration_signal":
+        return m.IntegrationSignal(bool(value))
+    if kind == "duplicate_component":
+        return m.Duplicate()
     if kind == "all":
         return m.All(tuple(compile_matcher(v) for v in value))
     if kind == "any":

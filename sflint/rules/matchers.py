@@ -16,7 +16,7 @@ from typing import ClassVar, Protocol
 
 from lxml import etree
 
-from sflint.access import Access, EffectiveGrant, Index, type_word
+from sflint.access import Access, EffectiveGrant, Index, signal_of, type_word
 from sflint.catalogue import Catalogue
 from sflint.model import Component, ComponentType, Grant, Location, PersonaKind, ProblemKind
 from sflint.rules.scope import COMPONENT_PLACEHOLDERS, SCOPE_PLACEHOLDERS, Scope
@@ -390,6 +390,43 @@ class Unresolved:
 
 
 @dataclass(frozen=True)
+class IntegrationSignal:
+    """The component carries an integration user's signal (``access.signal_of``): the
+    Salesforce Integration license, its permission set license, or API Only User."""
+
+    PROVIDES: ClassVar[frozenset[str]] = frozenset()
+
+    value: bool
+
+    def yields(self, scope: Scope) -> Yield:
+        return HITLESS if scope is Scope.FILE else NEVER
+
+    def evaluate(self, subject: Subject) -> Result:
+        if isinstance(subject, PersonaSubject):
+            return NO
+        return ((signal_of(subject.component) is not None) is self.value, ())
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """The component is defined more than once (same type and name): one hit per copy, at
+    its own root element, naming where the others are."""
+
+    PROVIDES: ClassVar[frozenset[str]] = frozenset({"detail"}) | COMPONENT_PLACEHOLDERS
+
+    def yields(self, scope: Scope) -> Yield:
+        return Yield.hits("detail", COMPONENT_PLACEHOLDERS) if scope is Scope.FILE else NEVER
+
+    def evaluate(self, subject: Subject) -> Result:
+        if isinstance(subject, PersonaSubject) or not subject.component.duplicates:
+            return NO
+        c = subject.component
+        others = ", ".join(f"{o.path}:{o.line}" for o in c.duplicates)
+        # The key names the copy, so that each copy's finding has its own fingerprint.
+        return (True, (Hit(c.location, f"copy:{c.location.path}", c, (("detail", others),)),))
+
+
+@dataclass(frozen=True)
 class XPath:
     """The escape hatch for file-scope rules: an XPath 1.0 expression evaluated on each file
     of the component with namespaces removed, so ``//userPermissions[name='X']`` reads as
@@ -535,6 +572,8 @@ MATCHERS: tuple[type[Matcher], ...] = (
     Invalid,
     Incomplete,
     Unresolved,
+    IntegrationSignal,
+    Duplicate,
     XPath,
     All,
     Any_,

@@ -188,6 +188,8 @@ SCHEMA: dict[str, Any] = {
                 "xpath": {"type": "string", "minLength": 1, "maxLength": 2000},
                 "unresolved_reference": {"const": True},
                 "incomplete_access": {"const": True},
+                "integration_signal": {"type": "boolean"},
+                "duplicate_component": {"const": True},
                 "all": {"type": "array", "items": {"$ref": "#/$defs/matcher"}, "minItems": 1},
                 "any": {"type": "array", "items": {"$ref": "#/$defs/matcher"}, "minItems": 1},
                 "not": {"$ref": "#/$defs/matcher"},
