@@ -37,11 +37,21 @@ def check(loaded: Loaded) -> Checked:
     )
     targets = loaded.settings.targets
     if targets is not None:
+        targets = _whole_components(targets, loaded)
         findings = [f for f in findings if _in_targets(f, targets)]
     marks = [s for c in loaded.components for s in c.suppressions]
     suppressed = tuple(f for f in findings if any(s.covers(f) for s in marks))
     kept = tuple(f for f in findings if f not in suppressed)
     return Checked(loaded, kept, suppressed)
+
+
+def _whole_components(targets: tuple[str, ...], loaded: Loaded) -> tuple[str, ...]:
+    """The targets and every file of a component one of them belongs to: a decomposed set
+    is one component, so a change to its main file (its license, say) reports what its
+    child files grant."""
+    named = set(targets)
+    more = [p for c in loaded.components if named.intersection(c.files) for p in c.files]
+    return tuple(dict.fromkeys((*targets, *more)))
 
 
 def _in_targets(f: Finding, targets: tuple[str, ...]) -> bool:

@@ -47,6 +47,7 @@ class _Part:
     status: int  # the project's own fail_on decides for its findings
     proposed_fixes: Mapping[tuple[str, str], tuple[ProposedFix, ...]]
     project: ProjectInfo
+    root: Path
 
 
 def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -97,6 +98,7 @@ def _check_all(
     wants_fixes = fmt.spec.carries_fixes or options.sarif_file is not None
     parts: list[_Part] = []
     seen = {root for root, _, _ in queue}
+    empty: list[tuple[Checked, Path]] = []  # named, without permission metadata of their own
     diff_status = 0
     while queue:
         root, paths, named = queue.pop(0)
@@ -107,16 +109,22 @@ def _check_all(
             seen.add(nested)
             queue.append((nested, (nested,), False))
         if not project.files:
-            if named and not options.allow_empty:
-                raise UsageError(_empty(project, base))
-            if not named:
-                continue  # a nested folder that holds no permission metadata
+            if named:
+                empty.append((checked, root))
+            continue  # a nested folder that holds no permission metadata is no project
         if options.diff or options.fix:
             diff_status = max(diff_status, _fix(checked, options, base, out, err))
             if options.diff:
                 continue
             checked = check(load(load_options, catalogue))  # what remains after the edits
         parts.append(_part(checked, _prefix(root, base), wants_fixes))
+    for empty_checked, empty_root in empty:
+        # Named but empty: fine when projects nested below it were checked instead.
+        if any(p.root == empty_root or empty_root in p.root.parents for p in parts):
+            continue
+        if not options.allow_empty:
+            raise UsageError(_empty(empty_checked.loaded.project, base))
+        parts.append(_part(empty_checked, _prefix(empty_root, base), wants_fixes))
     return parts, diff_status, base
 
 
@@ -176,6 +184,7 @@ def _part(checked: Checked, prefix: str, wants_fixes: bool) -> _Part:
         status=checked.exit_code,
         proposed_fixes=_sarif_fixes(checked, prefix) if wants_fixes else {},
         project=_info(loaded.project, prefix),
+        root=loaded.project.root,
     )
 
 
