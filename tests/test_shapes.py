@@ -137,7 +137,7 @@ def test_nested_sfdx_projects_are_their_own(
             f"fixtures/two/{PS}/Sync.permissionset-meta.xml": API_SET,
         },
     )
-    code, found, summary, _ = check_json(capsys, "--select", "SFL001,SFL002,SFL014", str(repo))
+    code, found, summary, _ = check_json(capsys, "--select", "SFL001,SFL002,SFL015", str(repo))
     assert code == 1
     assert found == [
         ("SFL001", f"fixtures/one/{PS}/Sync.permissionset-meta.xml", 5),
@@ -321,7 +321,7 @@ def test_a_component_defined_twice_is_reported_at_both_and_each_copy_is_checked(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, granting: str
 ) -> None:
     """Neither copy hides the other: whichever package directory enables TwoFactorApi, the
-    declared persona's SFL001 points at it, and SFL014 at both copies."""
+    declared persona's SFL001 points at it, and SFL015 at both copies."""
     other = "b" if granting == "a" else "a"
     project = write(
         tmp_path / "p",
@@ -332,13 +332,13 @@ def test_a_component_defined_twice_is_reported_at_both_and_each_copy_is_checked(
             f"{other}/Sync.permissionset-meta.xml": permission_set("ApiEnabled"),
         },
     )
-    code, found, summary, _ = check_json(capsys, "--select", "SFL001,SFL014", str(project))
+    code, found, summary, _ = check_json(capsys, "--select", "SFL001,SFL015", str(project))
     assert code == 1
     assert sorted(found) == sorted(
         [
             ("SFL001", f"{granting}/Sync.permissionset-meta.xml", 4),
-            ("SFL014", "a/Sync.permissionset-meta.xml", 2),
-            ("SFL014", "b/Sync.permissionset-meta.xml", 2),
+            ("SFL015", "a/Sync.permissionset-meta.xml", 2),
+            ("SFL015", "b/Sync.permissionset-meta.xml", 2),
         ]
     )
     assert summary["components"] == 2
@@ -356,12 +356,12 @@ def test_a_set_both_decomposed_and_whole_is_defined_twice(
             f"{PS}/Sync/Sync.userPermission-meta.xml": permission_set("ApiEnabled"),
         },
     )
-    code, found, _, _ = check_json(capsys, "--select", "SFL014", str(project))
+    code, found, _, _ = check_json(capsys, "--select", "SFL015", str(project))
     assert (code, sorted(found)) == (
         1,
         [
-            ("SFL014", f"{PS}/Sync.permissionset-meta.xml", 2),
-            ("SFL014", f"{PS}/Sync/Sync.permissionset-meta.xml", 2),
+            ("SFL015", f"{PS}/Sync.permissionset-meta.xml", 2),
+            ("SFL015", f"{PS}/Sync/Sync.permissionset-meta.xml", 2),
         ],
     )
 

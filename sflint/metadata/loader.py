@@ -42,7 +42,7 @@ def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[
     resolves both and a deploy keeps one, and which one it keeps is not documented (the
     source-deploy-retrieve handbook: several source components with one type and fullName
     may coexist in a component set). So neither hides the other: each copy is a component of
-    its own, evaluated on its own, and knows where the others are (``duplicates``, SFL014).
+    its own, evaluated on its own, and knows where the others are (``duplicates``, SFL015).
     """
     out: dict[tuple[ComponentType, str, str], Component] = {}
     for file, parsed in files:
