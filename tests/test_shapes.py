@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,7 @@ API_SET = permission_set("TwoFactorApi", "ApiEnabled", license="SalesforceAPIInt
 
 def check_json(
     capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, list[tuple[str, str, int]], dict[str, object], str]:
+) -> tuple[int, list[tuple[str, str, int]], dict[str, Any], str]:
     code, out, err = run_cli(capsys, "check", "--format", "json", "--no-cache", *args)
     if code == 2:
         return code, [], {}, err
@@ -143,7 +144,7 @@ def test_nested_sfdx_projects_are_their_own(
         ("SFL001", f"fixtures/one/{PS}/Sync.permissionset-meta.xml", 5),
         ("SFL002", f"fixtures/two/{PS}/Sync.permissionset-meta.xml", 5),
     ]
-    assert [p["root"] for p in summary["projects"]] == ["fixtures/one", "fixtures/two"]  # type: ignore[index]
+    assert [p["root"] for p in summary["projects"]] == ["fixtures/one", "fixtures/two"]
     # Each file alone gives the same.
     for rule, rel, line in found:
         assert check_json(capsys, "--select", "SFL001,SFL002", str(repo / rel))[1] == [
@@ -417,4 +418,4 @@ def test_a_nested_sfdx_project_inside_a_package_directory_does_not_hide_its_file
     for target in (project, project / f"{PS}/Sync.permissionset-meta.xml"):
         code, found, summary, _ = check_json(capsys, "--select", "SFL001", str(target))
         assert (code, found) == (1, expected), target
-        assert [p["root"] for p in summary["projects"]] == ["."]  # type: ignore[index]
+        assert [p["root"] for p in summary["projects"]] == ["."]
