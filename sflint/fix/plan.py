@@ -161,10 +161,12 @@ class _Earlier:
                 self._by_key[stem.casefold()].append(c)
 
     def find(
-        self, component: Component, permissions: list[str], naming: CloneNaming
+        self, root: Path, component: Component, permissions: list[str], naming: CloneNaming
     ) -> Component | None:
         """A clone that an earlier ``--fix-strategy clone`` wrote (``<name><suffix>`` or
-        ``..._N``) and that still lacks the permissions; the first by name."""
+        ``..._N``) and that still lacks the permissions; the first by name. A set that could
+        not be read (a dangling link, a broken file) lacks every permission only because it
+        holds nothing: it is no clone, and pointing the config at it would hide the finding."""
         base = clone_base(component.name, naming.name_suffix)
         found = []
         for other in self._by_key.get(base.casefold(), ()):
@@ -175,9 +177,25 @@ class _Earlier:
                 and name.casefold().startswith(base.casefold())
                 and (not suffix or (suffix[:1] == "_" and suffix[1:].isdigit()))
                 and not any(other.enabled(p) for p in permissions)
+                and _sound(root, other)
             ):
                 found.append(other)
         return min(found, key=lambda c: c.name, default=None)
+
+
+def _sound(root: Path, component: Component) -> bool:
+    """Whether every file of ``component`` was read without a problem and is a regular file
+    inside the project."""
+    from sflint.safeio import Refused, check_regular
+
+    if component.problems or not component.files:
+        return False
+    try:
+        for rel in component.files:
+            check_regular(root / rel, root)
+    except Refused:
+        return False
+    return True
 
 
 def _naming(findings: list[Finding]) -> CloneNaming:
@@ -289,7 +307,7 @@ def _clone(
         except FixError as exc:
             errors.append(f"{_main(component)}: not cloned: {exc}")
             continue
-        earlier = earlier_clones.find(component, permissions, naming)
+        earlier = earlier_clones.find(root, component, permissions, naming)
         if earlier is not None:
             # A second run must change nothing: point at the clone made before.
             note = (
@@ -306,10 +324,11 @@ def _clone(
             errors.append(f"{_main(component)}: not cloned: {exc}")
             continue
         personas = ", ".join(sorted({f.persona for f in group if f.persona}))
+        personas = f" ({personas})" if personas else ""
         copy = f"permission set {new_name} (label {label!r}), a copy of {component.name}"
         done = (
-            f"Created {copy} without {without}. Next: in the org, give the integration user "
-            f"({personas}) {new_name} wherever it now gets {component.name} (its "
+            f"Created {copy} without {without}. Next: in the org, give the integration user"
+            f"{personas} {new_name} wherever it now gets {component.name} (its "
             "assignments, or the permission set group that includes it), and deploy."
         )
         would = f"Would create {copy} without {without} (--fix writes it)."

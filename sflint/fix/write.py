@@ -20,6 +20,7 @@ symbolic link, would land outside the project root, or (a creation) already exis
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -213,6 +214,12 @@ def _check(edit: FileEdit, root: Path, real_root: Path) -> Path:
     return target
 
 
+# What link(2) fails with on a file system that has no hard links (FAT, some network mounts).
+_NO_HARD_LINKS = frozenset(
+    getattr(errno, name) for name in ("EPERM", "ENOTSUP", "EOPNOTSUPP") if hasattr(errno, name)
+)
+
+
 def _commit(edit: FileEdit, target: Path, tmp: Path | None, journal: _Journal) -> None:
     """Put one checked edit in place, recording how to undo it."""
     # Checked again as late as possible: a file changed while we wrote is left alone.
@@ -227,7 +234,9 @@ def _commit(edit: FileEdit, target: Path, tmp: Path | None, journal: _Journal) -
             os.link(tmp, target)
         except FileExistsError:
             raise _Stop("already exists") from None
-        except OSError:  # file system without hard links
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
             if os.path.lexists(target):
                 raise _Stop("already exists") from None
             tmp.replace(target)
