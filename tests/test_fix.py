@@ -997,3 +997,10 @@ def test_an_edited_file_keeps_its_extended_attributes(tmp_path: Path) -> None:
     assert apply_edits([FileEdit(Path("x.xml"), b"old", b"new")], tmp_path).ok
     assert os.getxattr(target, "user.sflint") == b"1"
     assert stat.S_IMODE(target.stat().st_mode) == 0o604
+
+
+def test_a_fifo_swapped_in_after_planning_is_refused_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "x.xml")
+    result = apply_edits([FileEdit(Path("x.xml"), b"old", b"new")], tmp_path)
+    assert result.refused == (Refusal(Path("x.xml"), "is a FIFO (named pipe)"),)
+    assert stat.S_ISFIFO((tmp_path / "x.xml").lstat().st_mode)

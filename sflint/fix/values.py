@@ -1,7 +1,8 @@
 """The values of the fix engine: file edits, byte edits, plans, refusals and its error.
 
-They are plain frozen dataclasses with no behaviour beyond checks of their own shape, so
-that outputs (SARIF ``fixes``) can carry them without importing the engine.
+They are plain frozen dataclasses with no behaviour beyond checks of their own shape and
+views of their own content (a plan's edits, composed from its units), so that outputs (SARIF
+``fixes``) can carry them without importing the engine.
 """
 
 from __future__ import annotations

@@ -33,11 +33,17 @@ from sflint.fix.values import ApplyResult, FileEdit, Refusal, Unit, WriteResult,
 __all__ = ["apply_edits", "apply_units"]
 
 
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
+def _read(path: Path, real_root: Path) -> bytes | None:
+    """The current bytes of a target, under the file-access policy (a FIFO or a link swapped
+    in since planning is refused, never opened), or None when nothing is there."""
+    from sflint.safeio import METADATA_LIMIT, Refused, read_bytes
+
+    if not os.path.lexists(path):
         return None
+    try:
+        return read_bytes(path, real_root, METADATA_LIMIT)
+    except Refused as exc:
+        raise _Stop(exc.reason) from None
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -120,11 +126,11 @@ def _target(path: Path, root: Path, real_root: Path) -> Path | str:
     return resolved
 
 
-def _check_current(target: Path, before: bytes | None) -> str | None:
+def _check_current(target: Path, before: bytes | None, real_root: Path) -> str | None:
     if before is None:
         # lexists: a folder, a dangling link or an ignored file of that name all count.
         return "already exists" if os.path.lexists(target) else None
-    current = _read(target)
+    current = _read(target, real_root)
     if current is None:
         return "no longer exists"
     return "changed since it was read" if current != before else None
@@ -204,7 +210,7 @@ def _check(edit: FileEdit, root: Path, real_root: Path) -> Path:
     target = _target(edit.path, root, real_root)
     if isinstance(target, str):
         raise _Stop(target)
-    reason = _check_current(target, edit.before)
+    reason = _check_current(target, edit.before, real_root)
     if reason is not None:
         raise _Stop(reason)
     if edit.before is not None and not target.stat().st_mode & stat.S_IWUSR:
@@ -220,10 +226,12 @@ _NO_HARD_LINKS = frozenset(
 )
 
 
-def _commit(edit: FileEdit, target: Path, tmp: Path | None, journal: _Journal) -> None:
+def _commit(
+    edit: FileEdit, target: Path, tmp: Path | None, real_root: Path, journal: _Journal
+) -> None:
     """Put one checked edit in place, recording how to undo it."""
     # Checked again as late as possible: a file changed while we wrote is left alone.
-    reason = _check_current(target, edit.before)
+    reason = _check_current(target, edit.before, real_root)
     if reason is not None:
         raise _Stop(reason)
     if edit.before is None:
@@ -285,7 +293,7 @@ def _transaction(
             temps.append(tmp)
         for edit, target, temp in zip(edits, targets, temps, strict=True):
             current = edit.path
-            _commit(edit, target, temp, journal)
+            _commit(edit, target, temp, real_root, journal)
         for folder in dict.fromkeys(t.parent for t in journal.written):
             _fsync_dir(folder)
     except _Stop as stop:
