@@ -12,6 +12,7 @@ import errno
 import os
 import shutil
 import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -126,10 +127,10 @@ def test_a_clone_copies_no_link_fifo_or_device(
     decomposed: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    make: object,
+    make: Callable[[Path, pytest.MonkeyPatch], str],
     mode: str,
 ) -> None:
-    reason = make(decomposed / INT_API, monkeypatch)  # type: ignore[operator]
+    reason = make(decomposed / INT_API, monkeypatch)
     before = tree(decomposed.parent)
     code, out, err = run(capsys, "check", str(decomposed), mode, *CLONE_ARGS)
     refused = f"{MAIN}: not cloned: {INT_API}/env.txt {reason}\n"
@@ -146,10 +147,12 @@ def test_an_unreadable_subfolder_refuses_the_clone(
 ) -> None:
     real = os.walk
 
-    def failing(top: str, onerror: object = None, **kw: object) -> object:
-        for entry in real(top, **kw):  # type: ignore[call-overload]
+    def failing(
+        top: str, onerror: Callable[[OSError], object] | None = None
+    ) -> Iterator[tuple[str, list[str], list[str]]]:
+        for entry in real(top):
             yield entry
-            if entry[0].endswith("Int_API") and callable(onerror):
+            if entry[0].endswith("Int_API") and onerror is not None:
                 onerror(PermissionError(errno.EACCES, "Permission denied", entry[0] + "/locked"))
 
     monkeypatch.setattr(os, "walk", failing)
@@ -231,9 +234,9 @@ def _ignored_file_in_the_way(root: Path) -> None:
     ids=["folder", "forceignored-file"],
 )
 def test_a_clone_that_cannot_be_written_leaves_the_config_alone(
-    example: Path, capsys: pytest.CaptureFixture[str], obstacle: object
+    example: Path, capsys: pytest.CaptureFixture[str], obstacle: Callable[[Path], None]
 ) -> None:
-    obstacle(example)  # type: ignore[operator]
+    obstacle(example)
     before = tree(example)
     code, _, err = run(capsys, "check", str(example), "--fix", *CLONE_ARGS)
     assert code == 1  # the Commission_App_API finding remains
