@@ -114,6 +114,9 @@ def _folder_link(folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     outside.mkdir()
     (outside / "secret.txt").write_text(SECRET)
     (folder / "env.txt").symlink_to(outside, target_is_directory=True)
+    # Discovery refuses a folder link (exit 2) unless .forceignore skips it; a skipped one is
+    # still in the folder that a clone copies.
+    (folder.parents[4] / ".forceignore").write_text("**/Int_API/env.txt\n")
     return "is a symbolic link to a file outside the project"
 
 
