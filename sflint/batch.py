@@ -263,29 +263,52 @@ def _rebase(findings: tuple[Finding, ...], prefix: str) -> tuple[Finding, ...]:
 
 
 def _fix(checked: Checked, options: Options, base: Path, out: TextIO, err: TextIO) -> int:
-    """Plan the fixes; with --diff print them (exit 1 when there is a change), with --fix
-    write them atomically and report what changed."""
+    """Plan the fixes; with --diff print them (exit 1 when there is a change) and say what
+    would happen, with --fix write them a unit at a time and say what did happen: only the
+    units really written are described and counted; a refused one is named with its reason."""
     from sflint.fix.diff import unified_diff
     from sflint.fix.plan import plan
-    from sflint.fix.write import apply_edits
+    from sflint.fix.write import apply_units
 
     loaded = checked.loaded
     root = loaded.project.root
     strategy = options.fix_strategy.value
     todo = plan(checked.findings, loaded.components, root, strategy, loaded.settings.config)
-    for line in (*todo.errors, *todo.notes):
+    for line in (*todo.errors, *todo.general):
         _say(err, line)
     if options.diff:
-        out.write(unified_diff(todo.edits, base))
-        return 1 if todo.edits else 0
-    result = apply_edits(todo.edits, root)
-    for refusal in result.refused:
-        _say(err, f"{refusal.path}: not written: {refusal.reason}")
-    refused = {r.path for r in result.refused}
-    fixed = [f for f in todo.fixed if (root / f.path) not in refused]
-    files = len(result.applied)
-    _say(err, f"Fixed {len(fixed)} of {len(checked.findings)} findings; {files} files written.")
+        for unit in todo.units:
+            for line in unit.would:
+                _say(err, line)
+        edits = todo.edits
+        out.write(unified_diff(edits, base))
+        return 1 if edits else 0
+    result = apply_units(todo.units, root)
+    fixed = 0
+    for unit, refusal in zip(todo.units, result.refusals, strict=True):
+        if refusal is None:
+            fixed += len(unit.fixed)
+            for line in unit.done:
+                _say(err, line)
+        elif unit.subject is None:
+            _say(err, f"{refusal.path}: not written: {refusal.reason}")
+        else:
+            file = _relative(refusal.path, root)
+            _say(
+                err,
+                f"{unit.subject}: not cloned: cannot write {file}: {refusal.reason}; nothing"
+                " written for it",
+            )
+    files = len(result.files)
+    _say(err, f"Fixed {fixed} of {len(checked.findings)} findings; {files} files written.")
     return 0
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _sarif_fixes(checked: Checked, prefix: str) -> ProposedFixes:

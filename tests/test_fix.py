@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -23,8 +24,17 @@ from sflint.fix.ops import (
     plan_clone_decomposed,
     plan_disable,
 )
-from sflint.fix.values import ApplyResult, FileEdit, FixError, Refusal
-from sflint.fix.write import apply_edits
+from sflint.fix.values import (
+    ApplyResult,
+    FileEdit,
+    FixError,
+    Patch,
+    Plan,
+    Refusal,
+    Unit,
+    WriteResult,
+)
+from sflint.fix.write import apply_edits, apply_units
 from sflint.model import ComponentType
 
 DATA = Path(__file__).parent.parent / "testdata" / "fix"
@@ -887,3 +897,110 @@ def test_clone_on_disk_leaves_original_untouched(tmp_path: Path) -> None:
     assert b"<label>Commission App API (no API MFA)</label>" in clone.read_bytes()
     again = apply_edits([edit], tmp_path)
     assert [r.reason for r in again.refused] == ["already exists"]
+
+
+# --------------------------------------------------------------------------------------------
+# Many clones in one run, and units written whole
+
+
+@given(
+    st.lists(st.sampled_from(["A", "A_No_API_MFA", "a", "B" * 80, "B" * 79 + "C", "x y"])),
+    st.sets(st.sampled_from(["A_No_API_MFA", "a_no_api_mfa_2", "A_No_API_MFA_4", "Q"])),
+)
+@settings(max_examples=200, deadline=None)
+def test_clone_names_are_those_of_clone_name_with_a_growing_set(
+    names: list[str], existing: set[str]
+) -> None:
+    taken = set(existing)
+    index = ops.CloneNames(existing)
+    for name in names:
+        expected = clone_name(name, taken, MFA_SUFFIX)
+        taken.add(expected)
+        assert index.take(name, MFA_SUFFIX) == expected
+
+
+def _shared_units(root: Path) -> tuple[Unit, Unit, bytes]:
+    config = b"permission_sets: [A, B]\n"
+    (root / "c.yml").write_bytes(config)
+    a = Unit(
+        edits=(FileEdit(Path("new/A2.xml"), None, b"a"),),
+        patches=(Patch(root / "c.yml", config, ((18, 1, b"A2"),)),),
+    )
+    b = Unit(
+        edits=(FileEdit(Path("new/B2.xml"), None, b"b"),),
+        patches=(Patch(root / "c.yml", config, ((21, 1, b"B2"),)),),
+    )
+    return a, b, config
+
+
+def test_units_that_patch_one_file_are_composed(tmp_path: Path) -> None:
+    a, b, _ = _shared_units(tmp_path)
+    result = apply_units([a, b], tmp_path)
+    assert result == WriteResult(
+        (None, None), (tmp_path / "c.yml", tmp_path / "new/A2.xml", tmp_path / "new/B2.xml")
+    )
+    assert (tmp_path / "c.yml").read_bytes() == b"permission_sets: [A2, B2]\n"
+    assert Plan((a, b), (), ()).edits == (
+        FileEdit(Path("new/A2.xml"), None, b"a"),
+        FileEdit(Path("new/B2.xml"), None, b"b"),
+        FileEdit(tmp_path / "c.yml", b"permission_sets: [A, B]\n", b"permission_sets: [A2, B2]\n"),
+    )
+
+
+def test_a_refused_unit_takes_its_patch_with_it(tmp_path: Path) -> None:
+    a, b, _ = _shared_units(tmp_path)
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new/B2.xml").write_bytes(b"in the way")
+    result = apply_units([a, b], tmp_path)
+    assert result.refusals == (None, Refusal(Path("new/B2.xml"), "already exists"))
+    assert (tmp_path / "c.yml").read_bytes() == b"permission_sets: [A2, B]\n"
+    assert (tmp_path / "new/B2.xml").read_bytes() == b"in the way"
+
+
+def test_a_unit_that_fails_half_way_is_undone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second file of a unit cannot be put in place after the first was: the first, and
+    the folders the unit made, are removed again; a replaced file gets its inode back."""
+    (tmp_path / "old.xml").write_bytes(b"old")
+    inode = (tmp_path / "old.xml").stat().st_ino
+    unit = Unit(
+        edits=(
+            FileEdit(Path("old.xml"), b"old", b"new"),
+            FileEdit(Path("d/e/one.xml"), None, b"1"),
+            FileEdit(Path("d/e/two.xml"), None, b"2"),
+        )
+    )
+    real = os.link
+
+    def failing(src: object, dst: object) -> None:
+        if str(dst).endswith("two.xml"):
+            raise OSError(30, "Read-only file system")
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "link", failing)
+    result = apply_units([unit], tmp_path)
+    assert result == WriteResult((Refusal(Path("d/e/two.xml"), "Read-only file system"),), ())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.xml"]
+    assert (tmp_path / "old.xml").read_bytes() == b"old"
+    assert (tmp_path / "old.xml").stat().st_ino == inode
+
+
+def test_an_edited_file_keeps_its_extended_attributes(tmp_path: Path) -> None:
+    target = tmp_path / "x.xml"
+    target.write_bytes(b"old")
+    target.chmod(0o604)
+    try:
+        os.setxattr(target, "user.sflint", b"1")
+    except (OSError, AttributeError):
+        pytest.skip("no user.* extended attributes on the temporary file system")
+    assert apply_edits([FileEdit(Path("x.xml"), b"old", b"new")], tmp_path).ok
+    assert os.getxattr(target, "user.sflint") == b"1"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o604
+
+
+def test_a_fifo_swapped_in_after_planning_is_refused_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "x.xml")
+    result = apply_edits([FileEdit(Path("x.xml"), b"old", b"new")], tmp_path)
+    assert result.refused == (Refusal(Path("x.xml"), "is a FIFO (named pipe)"),)
+    assert stat.S_ISFIFO((tmp_path / "x.xml").lstat().st_mode)

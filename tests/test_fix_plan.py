@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sflint.config import Config, PersonaConfig, Reference
 from sflint.fix.plan import plan, proposed_fixes
-from sflint.fix.values import ByteEdit, FileEdit, ProposedFix
+from sflint.fix.values import ByteEdit, FileEdit, Patch, ProposedFix
 from sflint.model import (
     CloneNaming,
     Component,
@@ -345,3 +345,92 @@ def test_clone_errors_are_per_component_and_profiles_are_explained(tmp_path: Pat
         "Sync_No_Sync_MFA wherever it now gets Sync (its assignments, or the permission set "
         "group that includes it), and deploy.",
     )
+
+
+def test_two_clones_named_on_one_line_are_two_units_with_their_own_replacements(
+    tmp_path: Path,
+) -> None:
+    other = "force-app/main/default/permissionsets/Other.permissionset-meta.xml"
+    other_clone = "force-app/main/default/permissionsets/Other_No_Sync_MFA.permissionset-meta.xml"
+    config_text = CONFIG_TEXT.replace(b"[Sync]", b"[Sync, Other]")
+    _write(tmp_path, PS, SYNC)
+    _write(tmp_path, other, _set("Other", _block("TwoFactorApi")))
+    _write(tmp_path, ".sflint.yml", config_text)
+    where = Location(".sflint.yml", 5)
+    persona = PersonaConfig(
+        "Sync user",
+        PersonaKind.INTEGRATION,
+        (
+            Reference(ComponentType.PERMISSION_SET, "Sync", where),
+            Reference(ComponentType.PERMISSION_SET, "Other", where),
+        ),
+        Location(".sflint.yml", 2),
+    )
+    components = (_sync(grants=("TwoFactorApi",)), _sync(other, "Other", ("TwoFactorApi",)))
+    findings = (
+        _finding("TwoFactorApi", 4, path=other, component="Other"),
+        _finding("TwoFactorApi", 8),
+    )
+
+    result = plan(findings, components, tmp_path, "clone", Config(personas=(persona,)))
+
+    at = config_text.index(b"Sync, Other")
+    assert [u.patches for u in result.units] == [
+        (Patch(tmp_path / ".sflint.yml", config_text, ((at + 6, 5, b"Other_No_Sync_MFA"),)),),
+        (Patch(tmp_path / ".sflint.yml", config_text, ((at, 4, b"Sync_No_Sync_MFA"),)),),
+    ]
+    assert [u.subject for u in result.units] == [other, PS]
+    assert [u.would for u in result.units] == [
+        (
+            "Would create permission set Other_No_Sync_MFA (label 'Other (no sync MFA)'), a copy"
+            " of Other without TwoFactorApi (--fix writes it).",
+            ".sflint.yml:5: persona 'Sync user' would name Other_No_Sync_MFA instead of Other.",
+        ),
+        (
+            "Would create permission set Sync_No_Sync_MFA (label 'Sync (no sync MFA)'), a copy"
+            " of Sync without TwoFactorApi (--fix writes it).",
+            ".sflint.yml:5: persona 'Sync user' would name Sync_No_Sync_MFA instead of Sync.",
+        ),
+    ]
+    assert result.edits == (
+        FileEdit(tmp_path / other_clone, None, _set("Other (no sync MFA)")),
+        FileEdit(
+            tmp_path / CLONE,
+            None,
+            _set("Sync (no sync MFA)", _block("ApiEnabled"), _block("ViewSetup")),
+        ),
+        FileEdit(
+            tmp_path / ".sflint.yml",
+            config_text,
+            config_text.replace(b"[Sync, Other]", b"[Sync_No_Sync_MFA, Other_No_Sync_MFA]"),
+        ),
+    )
+
+
+def test_a_clone_folder_holding_a_link_is_refused_and_nothing_is_planned(
+    tmp_path: Path,
+) -> None:
+    folder = "force-app/main/default/permissionsets/Sync"
+    main = f"{folder}/Sync.permissionset-meta.xml"
+    grants = f"{folder}/Sync.userPermission-meta.xml"
+    _write(tmp_path, main, _set("Sync"))
+    _write(
+        tmp_path,
+        grants,
+        b"<PermissionSet>\n" + _block("TwoFactorApi").encode() + b"</PermissionSet>\n",
+    )
+    (tmp_path.parent / "token.txt").write_text("secret")
+    (tmp_path / folder / "token.txt").symlink_to(tmp_path.parent / "token.txt")
+    sync = Component(
+        ComponentType.PERMISSION_SET,
+        "Sync",
+        (main, grants),
+        label="Sync",
+        grants=(Grant("TwoFactorApi", True, Location(grants, 2)),),
+        anchor=Location(main, 2),
+    )
+    result = plan((_finding("TwoFactorApi", 2, path=grants),), (sync,), tmp_path, "clone")
+    assert result.errors == (
+        f"{main}: not cloned: {folder}/token.txt is a symbolic link to a file outside the project",
+    )
+    assert (result.units, result.edits, result.fixed) == ((), (), ())

@@ -32,8 +32,10 @@ from sflint.model import ComponentType
 __all__ = [
     "MAX_LABEL",
     "MAX_NAME",
+    "CloneNames",
     "Disabled",
     "Splice",
+    "clone_base",
     "clone_decomposed",
     "clone_label",
     "clone_name",
@@ -356,17 +358,39 @@ def clone_name(name: str, existing: set[str], suffix: str) -> str:
     """A new, valid, unused API name for a clone of ``name``: ``<name><suffix>`` (the rule's
     fix option chooses the suffix, ``_No_API_MFA`` for SFL001), then ``_2``, ``_3``... API
     names are unique regardless of case, so ``existing`` is compared case-insensitively."""
-    taken = {e.casefold() for e in existing}
+    return CloneNames(existing).take(name, suffix)
+
+
+def clone_base(name: str, suffix: str) -> str:
+    """The first name :func:`clone_name` tries for a clone of ``name``."""
     base = _sanitize_name(name)
-    if not base.endswith(suffix):
-        base = _fit(base, suffix)
-    n = 1
-    candidate = base
-    while candidate.casefold() in taken:
-        n += 1
-        candidate = _fit(base, f"_{n}")
-    assert is_valid_name(candidate), candidate
-    return candidate
+    return base if base.endswith(suffix) else _fit(base, suffix)
+
+
+class CloneNames:
+    """The API names in use, for naming many clones in one run (private builder, mutable).
+
+    Each name taken is added, and each base remembers the last number it reached, so that
+    naming thousands of clones costs one probe each instead of a rescan of every name and
+    number before it. The result is :func:`clone_name`'s for the names taken so far: the
+    numbers below the one a base reached were taken then, and stay taken.
+    """
+
+    def __init__(self, existing: Iterable[str]) -> None:
+        self._taken = {e.casefold() for e in existing}
+        self._next: dict[str, int] = {}
+
+    def take(self, name: str, suffix: str) -> str:
+        base = clone_base(name, suffix)
+        n = self._next.get(base, 1)
+        candidate = base if n == 1 else _fit(base, f"_{n}")
+        while candidate.casefold() in self._taken:
+            n += 1
+            candidate = _fit(base, f"_{n}")
+        assert is_valid_name(candidate), candidate
+        self._next[base] = n
+        self._taken.add(candidate.casefold())
+        return candidate
 
 
 def clone_label(label: str, suffix: str) -> str:
@@ -412,23 +436,30 @@ def _check_label(new_label: str) -> None:
 
 
 def clone_without_permission(
-    data: bytes, permission: str, *, new_name: str, new_label: str
+    data: bytes, permission: str | Sequence[str], *, new_name: str, new_label: str
 ) -> bytes:
-    """The content of a clone of a monolithic permission set: ``permission`` removed (as
-    :func:`disable_permission` does) and the label replaced. ``new_name`` only names the new
-    file (a permission set file carries no ``fullName``); it is checked for validity."""
+    """The content of a clone of a monolithic permission set: ``permission`` (one or several)
+    removed as :func:`disable_permissions` removes them, one after another, and the label
+    replaced. ``new_name`` only names the new file (a permission set file carries no
+    ``fullName``); it is checked for validity."""
+    permissions = _permissions(permission)
     if not is_valid_name(new_name):
         raise FixError(f"invalid permission set API name: {new_name!r}")
     _check_label(new_label)
     root = scan(data)
     check_root(root, ComponentType.PERMISSION_SET)
-    grants = enabled_grants(root).get(permission, [])
-    # Both splices are computed on the original offsets and applied together.
+    grants = enabled_grants(root)
+    groups = [grants[p] for p in permissions if p in grants]
+    # The splices are computed on the original offsets and applied together.
     label_splice, retext = _label_splice(data, root, new_label)
-    splices = [Splice(*_line_span(data, g.start, g.end), b"") for g in grants]
+    splices = [s for share in _removals(data, groups) for s in share]
     result = _apply_splices(data, [*splices, label_splice])
-    _verify(data, result, removed=[g.ordinal for g in grants], retext=retext)
+    _verify(data, result, removed=[g.ordinal for group in groups for g in group], retext=retext)
     return result
+
+
+def _permissions(permission: str | Sequence[str]) -> tuple[str, ...]:
+    return (permission,) if isinstance(permission, str) else tuple(dict.fromkeys(permission))
 
 
 def clone_path(path: Path, new_name: str) -> Path:
@@ -441,7 +472,7 @@ def clone_path(path: Path, new_name: str) -> Path:
 
 
 def plan_clone(
-    path: Path, data: bytes, permission: str, *, new_name: str, new_label: str
+    path: Path, data: bytes, permission: str | Sequence[str], *, new_name: str, new_label: str
 ) -> FileEdit:
     """Create a clone of a monolithic permission set next to the original."""
     after = clone_without_permission(data, permission, new_name=new_name, new_label=new_label)
@@ -450,7 +481,7 @@ def plan_clone(
 
 def clone_decomposed(
     files: Mapping[str, bytes],
-    permission: str,
+    permission: str | Sequence[str],
     *,
     old_name: str,
     new_name: str,
@@ -461,10 +492,11 @@ def clone_decomposed(
     ``files`` maps POSIX paths relative to the folder ``permissionsets/<old_name>/`` to their
     bytes; the result maps paths relative to the new folder. Every file is copied; files at
     the top of the folder named ``<old_name>.<type>-meta.xml`` are renamed to ``<new_name>``;
-    the label in ``<PS>.permissionset-meta.xml`` is replaced; ``permission`` is removed from
-    the beta2 ``<PS>.userPermission-meta.xml`` and a beta1 ``userPermissions/`` file that
-    grants it is left out.
+    the label in ``<PS>.permissionset-meta.xml`` is replaced; ``permission`` (one or several)
+    is removed from the beta2 ``<PS>.userPermission-meta.xml``, and every beta1
+    ``userPermissions/`` file that grants one of them is left out.
     """
+    permissions = _permissions(permission)
     if not is_valid_name(new_name):
         raise FixError(f"invalid permission set API name: {new_name!r}")
     _check_label(new_label)
@@ -490,12 +522,12 @@ def clone_decomposed(
         elif rel.endswith(".userPermission-meta.xml"):
             root = scan(data)
             if root.name == BETA1_ROOT:
-                if grants_permission(data, permission):
+                if any(_beta1_grants(root, p) for p in permissions):
                     continue
             else:
-                data = disable_permission(
-                    data, permission, component_type=ComponentType.PERMISSION_SET
-                )
+                after = _disable(data, root, permissions, ComponentType.PERMISSION_SET).after
+                assert after is not None  # a <PermissionSet> root, never a deleted file
+                data = after
         out[new_rel] = data
     return out
 
@@ -503,7 +535,7 @@ def clone_decomposed(
 def plan_clone_decomposed(
     folder: Path,
     files: Mapping[str, bytes],
-    permission: str,
+    permission: str | Sequence[str],
     *,
     old_name: str,
     new_name: str,

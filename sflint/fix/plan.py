@@ -5,30 +5,43 @@ touch. Each file is read, scanned and verified once however many findings it has
 strategy disables all of a file's permissions in one pass and keeps each finding's share of
 the change apart, so ``--fix``, ``--diff`` and the SARIF ``fixes`` of every result come from
 the same plan (a file with thousands of findings is not re-planned once per finding).
+
+The plan is a list of units, each written whole or not at all (:mod:`sflint.fix.write`): an
+edited file; or a clone with the ``.sflint.yml`` and group edits that point at it, so that a
+clone that could not be written never leaves the config naming a set that does not exist.
+Every file is read through :mod:`sflint.safeio`: a clone copies regular files of the project
+only, never what a symbolic link in a decomposed folder points at (``/proc/self/environ``).
+Planning is linear in the number of components, findings and references: names, earlier
+clones, group members and persona references are looked up in indexes built once.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sflint.config import Config
 from sflint.fix.ops import (
+    CloneNames,
     Disabled,
+    clone_base,
     clone_label,
-    clone_name,
     disable_permissions,
     plan_clone,
     plan_clone_decomposed,
 )
-from sflint.fix.values import ByteEdit, FileEdit, FixError, Plan, ProposedFix
+from sflint.fix.values import ByteEdit, FileEdit, FixError, Patch, Plan, ProposedFix, Unit
 from sflint.model import CloneNaming, Component, ComponentType, Finding
 
 __all__ = ["ACTIONS", "plan", "proposed_fixes"]
 
 ACTIONS = {"edit": "disable-permission", "clone": "clone-without-permission"}
+
+Components = dict[tuple[ComponentType, str], Component]
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,10 @@ class _Clone:
     component: Component
     new_name: str
     findings: tuple[Finding, ...]
+    edits: tuple[FileEdit, ...]  # the clone's files; none when an earlier clone is reused
+    folder: Path | None  # the folder a decomposed clone creates
+    done: str
+    would: str
 
 
 @dataclass(frozen=True)
@@ -49,8 +66,35 @@ class _Rename:
     who: str  # "persona 'X'" or "permission set group Y", for the note
 
 
+class _NotCloned(Exception):
+    """A file a clone needs is refused; the message is ``<file> <reason>``."""
+
+
 def _fixable(f: Finding, action: str) -> bool:
     return any(o.action == action for o in f.fixes)
+
+
+def _main(component: Component) -> str:
+    """The component's main file, project-relative: where its refusals point."""
+    return component.anchor.path if component.anchor else component.files[0]
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _read(root: Path, rel: str) -> bytes:
+    """A project file under the file-access policy (a regular file inside the project, at
+    most the metadata size limit); raises _NotCloned with what the file is."""
+    from sflint.safeio import METADATA_LIMIT, Refused, read_bytes
+
+    try:
+        return read_bytes(root / rel, root, METADATA_LIMIT)
+    except Refused as exc:
+        raise _NotCloned(f"{rel} {exc.reason}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -59,13 +103,14 @@ def _fixable(f: Finding, action: str) -> bool:
 
 def _disable(
     root: Path, findings: list[Finding], errors: list[str]
-) -> tuple[list[FileEdit], list[Finding], list[tuple[Finding, tuple[ByteEdit, ...]]]]:
-    """One edit per file, the findings it fixes, and each fixed finding's own byte edits."""
+) -> tuple[list[Unit], list[tuple[Finding, tuple[ByteEdit, ...]]]]:
+    """One unit per file, with the findings it fixes, and each fixed finding's own edits."""
+    from sflint.safeio import METADATA_LIMIT, Refused, read_bytes
+
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         by_file[f.path].append(f)
-    edits: list[FileEdit] = []
-    fixed: list[Finding] = []
+    units: list[Unit] = []
     changes: list[tuple[Finding, tuple[ByteEdit, ...]]] = []
     for path, group in sorted(by_file.items()):
         file = root / path
@@ -74,50 +119,83 @@ def _disable(
             errors.append(f"{path}: not fixed: the finding is about a persona, not a component")
             continue
         try:
-            before = file.read_bytes()
+            before = read_bytes(file, root, METADATA_LIMIT)
+        except Refused as exc:
+            errors.append(f"{path}: not fixed: it {exc.reason}")
+            continue
+        try:
             done: Disabled = disable_permissions(
                 before, [f.key for f in group], component_type=ctype
             )
-        except (OSError, FixError) as exc:
+        except FixError as exc:
             errors.append(f"{path}: not fixed: {exc}")
             continue
-        if done.after != before:
-            edits.append(FileEdit(file, before, done.after))
         shares = dict(done.shares)
-        for f in group:
-            if f.key in shares:  # else nothing enabled to disable for this one
-                fixed.append(f)
-                share = tuple(
-                    ByteEdit(path, s.start, s.end - s.start, s.replacement) for s in shares[f.key]
-                )
-                changes.append((f, share))
-    return edits, fixed, changes
+        fixed = [f for f in group if f.key in shares]  # else nothing enabled to disable
+        for f in fixed:
+            share = tuple(
+                ByteEdit(path, s.start, s.end - s.start, s.replacement) for s in shares[f.key]
+            )
+            changes.append((f, share))
+        if done.after != before:
+            units.append(Unit(edits=(FileEdit(file, before, done.after),), fixed=tuple(fixed)))
+    return units, changes
 
 
 # --------------------------------------------------------------------------------------------
 # Option 2: a clone of the permission set without the permission
 
 
-def _earlier_clone(
-    component: Component,
-    permissions: list[str],
-    components: dict[tuple[ComponentType, str], Component],
-    naming: CloneNaming,
-) -> Component | None:
-    """A clone that an earlier ``--fix-strategy clone`` wrote (``<name><suffix>`` or
-    ``..._N``) and that still lacks the permissions."""
-    base = clone_name(component.name, set(), naming.name_suffix)
-    for (ctype, name), other in sorted(components.items()):
-        if ctype is not ComponentType.PERMISSION_SET or other is component:
-            continue
-        suffix = name[len(base) :]
-        if (
-            name.casefold().startswith(base.casefold())
-            and (not suffix or (suffix[:1] == "_" and suffix[1:].isdigit()))
-            and not any(other.enabled(p) for p in permissions)
-        ):
-            return other
-    return None
+class _Earlier:
+    """Permission sets by the casefolded name an earlier clone's base would have: the name
+    itself, and the name without a ``_N`` suffix (private index, built once)."""
+
+    def __init__(self, components: Components) -> None:
+        self._by_key: dict[str, list[Component]] = defaultdict(list)
+        for (ctype, name), c in components.items():
+            if ctype is not ComponentType.PERMISSION_SET:
+                continue
+            self._by_key[name.casefold()].append(c)
+            stem, _, number = name.rpartition("_")
+            if stem and number.isdigit():
+                self._by_key[stem.casefold()].append(c)
+
+    def find(
+        self, root: Path, component: Component, permissions: list[str], naming: CloneNaming
+    ) -> Component | None:
+        """A clone that an earlier ``--fix-strategy clone`` wrote (``<name><suffix>`` or
+        ``..._N``) and that still lacks the permissions; the first by name. A set that could
+        not be read (a dangling link, a broken file) lacks every permission only because it
+        holds nothing: it is no clone, and pointing the config at it would hide the finding."""
+        base = clone_base(component.name, naming.name_suffix)
+        found = []
+        for other in self._by_key.get(base.casefold(), ()):
+            name = other.name
+            suffix = name[len(base) :]
+            if (
+                other is not component
+                and name.casefold().startswith(base.casefold())
+                and (not suffix or (suffix[:1] == "_" and suffix[1:].isdigit()))
+                and not any(other.enabled(p) for p in permissions)
+                and _sound(root, other)
+            ):
+                found.append(other)
+        return min(found, key=lambda c: c.name, default=None)
+
+
+def _sound(root: Path, component: Component) -> bool:
+    """Whether every file of ``component`` was read without a problem and is a regular file
+    inside the project."""
+    from sflint.safeio import Refused, check_regular
+
+    if component.problems or not component.files:
+        return False
+    try:
+        for rel in component.files:
+            check_regular(root / rel, root)
+    except Refused:
+        return False
+    return True
 
 
 def _naming(findings: list[Finding]) -> CloneNaming:
@@ -129,66 +207,75 @@ def _naming(findings: list[Finding]) -> CloneNaming:
     raise FixError("the rule's clone option names no clone suffix")
 
 
-def _without_rest(data: bytes, permissions: list[str]) -> bytes:
-    """``data`` with the permissions after the first disabled too (the clone already lacks
-    the first)."""
-    if len(permissions) == 1:
-        return data
-    rest = permissions[1:]
-    after = disable_permissions(data, rest, component_type=ComponentType.PERMISSION_SET).after
-    assert after is not None  # a <PermissionSet> root, never a deleted beta1 file
-    return after
+def _link_reason(path: Path, root: Path) -> str:
+    from sflint.safeio import Refused, resolve_inside
+
+    try:
+        resolve_inside(path, root)
+    except Refused as exc:
+        return exc.reason
+    return "is a symbolic link"
+
+
+def _folder_files(root: Path, folder: Path) -> dict[str, bytes]:
+    """Every file of a decomposed set's folder, by its path in the folder, each read under
+    the file-access policy. A symbolic link (to a file or a folder), a FIFO, a device or an
+    unreadable subfolder raises _NotCloned: copying it would copy what it points at, or block,
+    and leaving it out would make the clone differ from the set without saying so."""
+    from sflint.safeio import METADATA_LIMIT, Refused, read_bytes
+
+    def refuse(path: Path, reason: str) -> _NotCloned:
+        return _NotCloned(f"{_rel(path, root)} {reason}")
+
+    def fail(exc: OSError) -> None:
+        raise exc
+
+    if folder.is_symlink():
+        raise refuse(folder, _link_reason(folder, root))
+    files: dict[str, bytes] = {}
+    try:
+        for dirpath, dirnames, filenames in os.walk(folder, onerror=fail):
+            here = Path(dirpath)
+            dirnames.sort()
+            for name in (*dirnames, *sorted(filenames)):
+                if (here / name).is_symlink():
+                    raise refuse(here / name, _link_reason(here / name, root))
+            for name in sorted(filenames):
+                try:
+                    data = read_bytes(here / name, root, METADATA_LIMIT)
+                except Refused as exc:
+                    raise refuse(here / name, exc.reason) from None
+                files[(here / name).relative_to(folder).as_posix()] = data
+    except OSError as exc:
+        where = Path(exc.filename) if isinstance(exc.filename, str) else folder
+        raise refuse(where, f"cannot be read: {exc.strerror}") from None
+    return files
 
 
 def _clone_files(
     root: Path, component: Component, permissions: list[str], new_name: str, label: str
-) -> tuple[FileEdit, ...]:
-    """The files of a clone of ``component`` named ``new_name``, without ``permissions``."""
-    main = root / (component.anchor.path if component.anchor else component.files[0])
+) -> tuple[tuple[FileEdit, ...], Path | None]:
+    """The files of a clone of ``component`` named ``new_name``, without ``permissions``, and
+    the folder it creates (a decomposed set's)."""
+    main = _main(component)
     if not any(p.endswith(".userPermission-meta.xml") for p in component.files):
-        edit = plan_clone(
-            main, main.read_bytes(), permissions[0], new_name=new_name, new_label=label
-        )
-        return (FileEdit(edit.path, None, _without_rest(edit.after or b"", permissions)),)
-    folder = main.parent
-    files = {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-    new = plan_clone_decomposed(
-        folder.parent / new_name,
-        files,
-        permissions[0],
-        old_name=component.name,
-        new_name=new_name,
-        new_label=label,
+        data = _read(root, main)
+        edit = plan_clone(root / main, data, permissions, new_name=new_name, new_label=label)
+        return (edit,), None
+    folder = (root / main).parent
+    target = folder.with_name(new_name)
+    files = _folder_files(root, folder)
+    edits = plan_clone_decomposed(
+        target, files, permissions, old_name=component.name, new_name=new_name, new_label=label
     )
-    # The beta2 grant file of the clone: the other permissions go there too.
-    return tuple(
-        FileEdit(e.path, None, _without_rest(e.after, permissions))
-        if e.after is not None
-        and e.path.name.endswith(".userPermission-meta.xml")
-        and b"<PermissionSet" in e.after
-        else e
-        for e in new
-    )
+    return edits, target
 
 
-def _clone(
-    root: Path,
-    findings: list[Finding],
-    components: dict[tuple[ComponentType, str], Component],
-    errors: list[str],
-) -> tuple[list[FileEdit], list[Finding], list[str], list[_Clone]]:
-    # One pass per cloned component: naming, reuse of an earlier clone, the files, the note;
-    # the steps share the bookkeeping lists, hence the length.
-    edits: list[FileEdit] = []
-    fixed: list[Finding] = []
-    notes: list[str] = []
-    clones: list[_Clone] = []
-    existing = {name for (ctype, name) in components if ctype is ComponentType.PERMISSION_SET}
+def _group_by_component(
+    findings: list[Finding], components: Components, errors: list[str]
+) -> dict[tuple[ComponentType, str], list[Finding]]:
     by_component: dict[tuple[ComponentType, str], list[Finding]] = defaultdict(list)
+    said: set[str] = set()
     for f in findings:
         if f.component_type is None:
             why = "the finding is about a persona, not a component"
@@ -197,110 +284,191 @@ def _clone(
         else:
             by_component[(f.component_type, f.component_name)].append(f)
             continue
-        if f"{f.path}: not cloned: {why}" not in errors:
-            errors.append(f"{f.path}: not cloned: {why}")
-    for key, group in sorted(by_component.items()):
+        line = f"{f.path}: not cloned: {why}"
+        if line not in said:
+            said.add(line)
+            errors.append(line)
+    return by_component
+
+
+def _clone(
+    root: Path, findings: list[Finding], components: Components, errors: list[str]
+) -> list[_Clone]:
+    # One pass per cloned component: naming, reuse of an earlier clone, the files, the note.
+    clones: list[_Clone] = []
+    names = CloneNames(n for (t, n) in components if t is ComponentType.PERMISSION_SET)
+    earlier_clones = _Earlier(components)
+    for key, group in sorted(_group_by_component(findings, components, errors).items()):
         component = components[key]
         permissions = list(dict.fromkeys(f.key for f in group))
+        without = ", ".join(permissions)
         try:
             naming = _naming(group)
         except FixError as exc:
-            errors.append(f"{component.files[0]}: not cloned: {exc}")
+            errors.append(f"{_main(component)}: not cloned: {exc}")
             continue
-        earlier = _earlier_clone(component, permissions, components, naming)
+        earlier = earlier_clones.find(root, component, permissions, naming)
         if earlier is not None:
             # A second run must change nothing: point at the clone made before.
-            clones.append(_Clone(component, earlier.name, tuple(group)))
-            notes.append(
-                f"{earlier.name} already is a copy of {component.name} without "
-                f"{', '.join(permissions)}: give it to the integration user in place of "
-                f"{component.name}."
+            note = (
+                f"{earlier.name} already is a copy of {component.name} without {without}: "
+                f"give it to the integration user in place of {component.name}."
             )
+            clones.append(_Clone(component, earlier.name, tuple(group), (), None, note, note))
             continue
-        new_name = clone_name(component.name, existing, naming.name_suffix)
-        existing.add(new_name)
+        new_name = names.take(component.name, naming.name_suffix)
         label = clone_label(component.label or component.name, naming.label_suffix)
         try:
-            new = _clone_files(root, component, permissions, new_name, label)
-        except (OSError, FixError) as exc:
-            errors.append(f"{component.files[0]}: not cloned: {exc}")
+            edits, folder = _clone_files(root, component, permissions, new_name, label)
+        except (_NotCloned, FixError) as exc:
+            errors.append(f"{_main(component)}: not cloned: {exc}")
             continue
-        edits.extend(new)
-        fixed.extend(group)
-        clones.append(_Clone(component, new_name, tuple(group)))
-        personas = sorted({f.persona for f in group if f.persona})
-        notes.append(
-            f"Created permission set {new_name} (label {label!r}), a copy of {component.name} "
-            f"without {', '.join(permissions)}. Next: in the org, give the integration user "
-            f"({', '.join(personas)}) {new_name} wherever it now gets {component.name} (its "
+        personas = ", ".join(sorted({f.persona for f in group if f.persona}))
+        personas = f" ({personas})" if personas else ""
+        copy = f"permission set {new_name} (label {label!r}), a copy of {component.name}"
+        done = (
+            f"Created {copy} without {without}. Next: in the org, give the integration user"
+            f"{personas} {new_name} wherever it now gets {component.name} (its "
             "assignments, or the permission set group that includes it), and deploy."
         )
-    return edits, fixed, notes, clones
+        would = f"Would create {copy} without {without} (--fix writes it)."
+        clones.append(_Clone(component, new_name, tuple(group), edits, folder, done, would))
+    return clones
 
 
-def _renames(
-    config: Config | None,
-    components: dict[tuple[ComponentType, str], Component],
-    clones: list[_Clone],
-) -> list[_Rename]:
-    """Where the project names each cloned set for the persona: the persona's entry in
-    ``.sflint.yml`` and the group that pulls the set in."""
-    groups = {
-        path: c
-        for c in components.values()
-        if c.type is ComponentType.PERMISSION_SET_GROUP
-        for path in c.files
-    }
-    out: list[_Rename] = []
-    for clone in clones:
-        old = clone.component
-        for f in clone.findings:
-            for path in f.related_paths:
-                group = groups.get(path)
-                for m in group.members if group else ():
-                    if m.name == old.name and m.location.path == path:
-                        who = f"permission set group {group.name if group else ''}"
-                        out.append(_Rename(path, m.location.line, old.name, clone.new_name, who))
+class _Places:
+    """Where the project names a permission set: group members by (group file, name), and
+    persona references by name (private index, built once, so that each clone looks up its
+    own names instead of walking every group member and persona)."""
+
+    def __init__(self, config: Config | None, components: Components) -> None:
+        self.members: dict[tuple[str, str], list[_Rename]] = defaultdict(list)
+        for c in components.values():
+            if c.type is ComponentType.PERMISSION_SET_GROUP:
+                files = set(c.files)
+                who = f"permission set group {c.name}"
+                for m in c.members:
+                    if m.location.path in files:
+                        key = (m.location.path, m.name)
+                        self.members[key].append(
+                            _Rename(m.location.path, m.location.line, m.name, "", who)
+                        )
+        self.refs: dict[str, list[tuple[int, _Rename]]] = defaultdict(list)
+        order = 0
         for persona in config.personas if config is not None else ():
             for ref in persona.references:
-                if ref.type is ComponentType.PERMISSION_SET and ref.name in (old.name, old.label):
+                if ref.type is ComponentType.PERMISSION_SET:
                     where = ref.location
-                    who = f"persona {persona.name!r}"
-                    out.append(_Rename(where.path, where.line, ref.name, clone.new_name, who))
-    return list(dict.fromkeys(out))
+                    rename = _Rename(
+                        where.path, where.line, ref.name, "", f"persona {persona.name!r}"
+                    )
+                    self.refs[ref.name].append((order, rename))
+                    order += 1
+
+    def renames(self, clone: _Clone) -> list[_Rename]:
+        """The persona entries in ``.sflint.yml`` and the groups that pull the set in."""
+        old = clone.component
+        out: list[_Rename] = []
+        for f in clone.findings:
+            for path in f.related_paths:
+                out.extend(self.members.get((path, old.name), ()))
+        names = dict.fromkeys((old.name, old.label))
+        refs = sorted(r for n in names if n is not None for r in self.refs.get(n, ()))
+        out.extend(rename for _, rename in refs)
+        return [_Rename(r.path, r.line, r.old, clone.new_name, r.who) for r in dict.fromkeys(out)]
 
 
-def _rename_edits(root: Path, renames: list[_Rename]) -> tuple[list[FileEdit], list[str]]:
-    """Replace a name on its line, only where it stands alone exactly once on that line."""
-    edits: list[FileEdit] = []
-    notes: list[str] = []
-    for path in sorted({r.path for r in renames}):
-        file = root / path
-        try:
-            before = file.read_bytes()
-        except OSError:
-            continue
-        lines = before.splitlines(keepends=True)
-        for r in (r for r in renames if r.path == path):
+class _Texts:
+    """The files that renames edit, each read once, with where each line starts (private)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._files: dict[str, tuple[bytes, list[int]]] = {}
+        self.claimed: set[tuple[str, int]] = set()  # (path, offset) already replaced
+
+    def get(self, path: str) -> tuple[bytes, list[int]]:
+        if path not in self._files:
+            data = _read(self.root, path)
+            starts = [0]
+            for line in data.splitlines(keepends=True):
+                starts.append(starts[-1] + len(line))
+            self._files[path] = (data, starts)
+        return self._files[path]
+
+
+def _patches(
+    texts: _Texts, renames: list[_Rename]
+) -> tuple[tuple[Patch, ...], list[str], list[str]]:
+    """Replace a name on its line, only where it stands alone exactly once on that line and
+    no other clone replaced it already; the patches and the notes (written, and --diff)."""
+    patches: list[Patch] = []
+    done: list[str] = []
+    would: list[str] = []
+    by_path: dict[str, list[_Rename]] = defaultdict(list)
+    for r in renames:
+        by_path[r.path].append(r)
+    for path, group in sorted(by_path.items()):
+        data, starts = texts.get(path)
+        replacements: list[tuple[int, int, bytes]] = []
+        for r in group:
             pattern = re.compile(rb"(?<![\w-])" + re.escape(r.old.encode()) + rb"(?![\w-])")
-            if not 0 < r.line <= len(lines) or len(pattern.findall(lines[r.line - 1])) != 1:
-                notes.append(f"{path}:{r.line}: replace {r.old} with {r.new} by hand ({r.who}).")
+            ok = 0 < r.line < len(starts)
+            line = data[starts[r.line - 1] : starts[r.line]] if ok else b""
+            found = pattern.findall(line)
+            match = pattern.search(line) if len(found) == 1 else None
+            offset = starts[r.line - 1] + match.start() if match else -1
+            if match is None or (path, offset) in texts.claimed:
+                hand = f"{path}:{r.line}: replace {r.old} with {r.new} by hand ({r.who})."
+                done.append(hand)
+                would.append(hand)
                 continue
-            lines[r.line - 1] = pattern.sub(r.new.encode(), lines[r.line - 1])
-            notes.append(f"{path}:{r.line}: {r.who} now names {r.new} instead of {r.old}.")
-        after = b"".join(lines)
-        if after != before:
-            edits.append(FileEdit(file, before, after))
-    return edits, notes
+            texts.claimed.add((path, offset))
+            replacements.append((offset, len(match.group()), r.new.encode()))
+            done.append(f"{path}:{r.line}: {r.who} now names {r.new} instead of {r.old}.")
+            would.append(f"{path}:{r.line}: {r.who} would name {r.new} instead of {r.old}.")
+        if replacements:
+            patches.append(Patch(texts.root / path, data, tuple(replacements)))
+    return tuple(patches), done, would
+
+
+def _units(root: Path, clones: list[_Clone], places: _Places, errors: list[str]) -> list[Unit]:
+    """Each clone with the edits that point the project at it, as one unit."""
+    texts = _Texts(root)
+    units: list[Unit] = []
+    for clone in clones:
+        try:
+            patches, done, would = _patches(texts, places.renames(clone))
+        except _NotCloned as exc:
+            errors.append(f"{_main(clone.component)}: not cloned: {exc}")
+            continue
+        units.append(
+            Unit(
+                edits=clone.edits,
+                patches=patches,
+                fixed=clone.findings if clone.edits else (),
+                done=(clone.done, *done),
+                would=(clone.would, *would),
+                subject=_main(clone.component),
+                folder=clone.folder,
+            )
+        )
+    return units
 
 
 # --------------------------------------------------------------------------------------------
 # Entry points
 
 
+_PROFILE_WHY = (
+    "A user has exactly one profile and a permission set cannot take a permission away,"
+    " so cloning a set does not help; run --fix-strategy edit to set it false in the"
+    " profile, or clone the profile in Setup and give it to the integration user."
+)
+
+
 def plan(
     findings: tuple[Finding, ...],
-    components: tuple[Component, ...],
+    components: tuple[Component, ...] | Iterable[Component],
     root: Path,
     strategy: str,
     config: Config | None = None,
@@ -309,34 +477,21 @@ def plan(
     project at ``root``. A file that cannot be fixed is an error of the plan; the other
     files are still fixed."""
     errors: list[str] = []
-    notes: list[str] = []
     by_key = {c.key_t: c for c in components}
     action = ACTIONS[strategy]
     todo = [f for f in findings if _fixable(f, action)]
     if strategy != "clone":
-        edits, fixed, changes = _disable(root, todo, errors)
-        return Plan(tuple(edits), tuple(fixed), (), tuple(errors), tuple(changes))
-    profiles = [
-        f
+        units, changes = _disable(root, todo, errors)
+        return Plan(tuple(units), (), tuple(errors), tuple(changes))
+    general = tuple(
+        f"{f.path}:{f.line}: not cloned: {f.key} is granted by profile "
+        f"{f.component_name}. {_PROFILE_WHY}"
         for f in findings
         if f.component_type is ComponentType.PROFILE and _fixable(f, ACTIONS["edit"])
-    ]
-    why = (
-        "A user has exactly one profile and a permission set cannot take a permission away,"
-        " so cloning a set does not help; run --fix-strategy edit to set it false in the"
-        " profile, or clone the profile in Setup and give it to the integration user."
     )
-    for f in profiles:
-        notes.append(
-            f"{f.path}:{f.line}: not cloned: {f.key} is granted by profile "
-            f"{f.component_name}. {why}"
-        )
-    edits, fixed, clone_notes, clones = _clone(root, todo, by_key, errors)
-    notes.extend(clone_notes)
-    rename_edits, rename_notes = _rename_edits(root, _renames(config, by_key, clones))
-    edits.extend(rename_edits)
-    notes.extend(rename_notes)
-    return Plan(tuple(edits), tuple(fixed), tuple(notes), tuple(errors))
+    clones = _clone(root, todo, by_key, errors)
+    units = _units(root, clones, _Places(config, by_key), errors)
+    return Plan(tuple(units), general, tuple(errors))
 
 
 def proposed_fixes(
