@@ -358,8 +358,10 @@ def test_a_set_both_decomposed_and_whole_is_defined_twice(
         },
     )
     code, found, _, _ = check_json(capsys, "--select", "SFL015", str(project))
+    # A warning: repositories keep deliberate per-environment copies in later package folders
+    # (bcgov/MoH-SAT's dev-app-post overrides force-app), so it must not fail a run by itself.
     assert (code, sorted(found)) == (
-        1,
+        0,
         [
             ("SFL015", f"{PS}/Sync.permissionset-meta.xml", 2),
             ("SFL015", f"{PS}/Sync/Sync.permissionset-meta.xml", 2),
