@@ -1,8 +1,9 @@
 """What you name is what is linted (issue 10, item 2): for every permission file of every
 case project, the example and every corpus project, the findings of a run on that one file
-are the findings of the whole-project run that it causes: those located in the file are
-the same, and every other one (a member set's SFL001 through a changed group) is one of
-the whole run's. Compared as (rule, path, line, message), paths from one base."""
+(and on each folder holding such files) are the findings of the whole-project run that it
+causes: those located in the file (or folder) are the same, and every other one (a member
+set's SFL001 through a changed group) is one of the whole run's. Compared as (rule, path,
+line, message), paths from one base."""
 
 from __future__ import annotations
 
@@ -67,6 +68,14 @@ def _assert_equivalent(project: Path) -> None:
         alone = _check(file, base)
         at_file = [f for f in whole if f[1] == rel]
         assert [f for f in alone if f[1] == rel] == at_file, rel
+        assert set(alone) <= set(whole), rel
+    # A subfolder run: the findings located in it are the whole run's there.
+    for folder in sorted({f.parent for f in files}):
+        rel = folder.resolve().relative_to(base).as_posix() + "/"
+        alone = _check(folder, base)
+        assert [f for f in alone if f[1].startswith(rel)] == [
+            f for f in whole if f[1].startswith(rel)
+        ], rel
         assert set(alone) <= set(whole), rel
 
 
