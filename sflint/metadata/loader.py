@@ -9,9 +9,11 @@ order, so the output never depends on which process read what.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -23,10 +25,11 @@ from sflint.metadata.reader import ParsedFile, parse_bytes
 from sflint.model import Component, ComponentType, Location, Problem, ProblemKind
 from sflint.project import MetadataFile
 
-# Bytes to read above which files are read in worker processes. Starting two workers costs
-# about 50 ms; the reader does about 100 MB/s per core, so below a few MB one process wins
-# (measured with bench/run.py on 2 cores; see bench/README.md).
-PARALLEL_BYTES = 8 * 1024 * 1024
+# Bytes to read above which files are read in worker processes. Two fork()ed workers cost
+# about 30-45 ms of CPU in all (start, hand-over, results decoded here), and the reader does
+# roughly 100 MB/s per core: on 2 cores they lost at 8 MB and won at 16 MB of 67 KB sets
+# (bench/README.md, "Parallel threshold").
+PARALLEL_BYTES = 16 * 1024 * 1024
 # At most this many bytes (or one file, if larger) per task handed to a worker: small enough
 # to balance two workers, large enough that a task is not mostly overhead.
 _BATCH_BYTES = 2 * 1024 * 1024
@@ -169,6 +172,21 @@ def _size(file: MetadataFile) -> int:
         return 0
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Reading a large project builds a few hundred thousand small immutable values (grants
+    and locations) that hold no reference cycles; Python's cyclic collector would walk all
+    of them again and again as they accumulate (about a quarter of a warm run). It is off
+    while they are built and back on, as it was, afterwards."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def read_all(
     files: Sequence[MetadataFile],
     root: Path | None,
@@ -184,6 +202,17 @@ def read_all(
     With ``cache_dir``, a file whose status matches a trusted index record is not opened;
     the index is rewritten when anything changed. ``workers`` overrides the number of
     worker processes (1: none); by default they are used above PARALLEL_BYTES to read."""
+    with _no_cyclic_gc():
+        return _read_all(files, root, cache_dir, keep_bytes, workers)
+
+
+def _read_all(
+    files: Sequence[MetadataFile],
+    root: Path | None,
+    cache_dir: Path | None,
+    keep_bytes: bool,
+    workers: int | None,
+) -> list[tuple[ParsedFile, bytes | None]]:
     use_index = cache_dir is not None and root is not None
     index = cache.load_index(cache_dir, root) if cache_dir is not None and root else {}
     results: dict[int, tuple[ParsedFile, bytes | None]] = {}
