@@ -314,6 +314,24 @@ def init_cmd(root: Path, force: bool, **kw: Any) -> None:
     raise SystemExit(init(_load_options((root,), kw), force))
 
 
+@cli.group("cache")
+def cache_group() -> None:
+    """sflint's cache of validated config and rule files and of read metadata files."""
+
+
+@cache_group.command("clear")
+@_debug_option
+def cache_clear() -> None:
+    """Remove every entry sflint wrote to its cache folder (and nothing else there)."""
+    from sflint.metadata.cache import clear
+
+    folder = cache_dir()
+    removed = clear(folder)
+    click.echo(
+        f"removed {removed} cache file{'s' if removed != 1 else ''} from {inert(str(folder))}"
+    )
+
+
 def _env_debug() -> bool:
     return os.environ.get("SFLINT_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
 

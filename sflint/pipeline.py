@@ -74,9 +74,9 @@ def load(
     # Only xpath rules read the files themselves; only then are the bytes kept.
     sources: Mapping[str, bytes] = {}
     if any(r.reads_files for r in rules):
-        components, sources = load_with_sources(project.files, project.root)
+        components, sources = load_with_sources(project.files, project.root, settings.cache_dir)
     else:
-        components = load_components(project.files, project.root)
+        components = load_components(project.files, project.root, settings.cache_dir)
     # A persona naming what the project lacks is a mistake in the config: exit 2.
     skipped = [k[:2] for rel in project.forceignored if (k := classify(Path(rel)))]
     check_references(config, components, skipped)

@@ -5,9 +5,17 @@ The parser never loads a DTD, expands entities or touches the network (lxml's pa
 which bounds depth and text size). A document that declares a DOCTYPE is refused: Salesforce
 never writes one, and refusing it closes the entity-expansion door entirely.
 
-The file is parsed incrementally (``iterparse``) and every element is dropped once it is
-read, so memory stays bounded by the largest element the reader keeps (a grant), not by the
-file: a 60 MB file of tiny elements took 2 GB as a tree (docs/security.md, "Limits").
+Two paths read a file, and give the same result for every file both can read:
+
+- **plain** (``sflint.metadata.plain``), for files in the shape Salesforce writes: libxml2
+  checks well-formedness without building anything (``xmlsafe.well_formed``), and one
+  lexical pass over the bytes finds the elements the kind reads, at their exact lines. No
+  tree, and about twice as fast as libxml2 building one (``bench/``);
+- **general**, for everything else (a DOCTYPE, another encoding, a prefix, an attribute
+  below the root, a CDATA name, a syntax error): the file is parsed incrementally
+  (``iterparse``) and every element is dropped once it is read, so memory stays bounded by
+  the largest element the reader keeps (a grant), not by the file: a 60 MB file of tiny
+  elements took 2 GB as a tree (docs/security.md, "Limits").
 
 What a file says ambiguously (an ``<enabled>`` that is not exactly ``true`` or ``false``, two
 ``<name>`` children, a grant outside the file's namespace) is a problem of its own, and it is
@@ -20,14 +28,16 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-
-from lxml import etree
+from typing import TYPE_CHECKING, NamedTuple
 
 from sflint.kinds import Role, Root, kind_of
+from sflint.metadata import plain
 from sflint.model import ComponentType, Grant, Location, Member, Problem, ProblemKind, Suppression
-from sflint.xmlsafe import safe_iterparse
 
-METADATA_NS = "http://soap.sforce.com/2006/04/metadata"
+if TYPE_CHECKING:  # lxml is imported where a file is parsed: a cached run never needs it
+    from lxml import etree
+
+METADATA_NS = plain.METADATA_NS
 
 
 @dataclass(frozen=True)
@@ -131,6 +141,11 @@ def suppressions(data: bytes, path: str) -> tuple[Suppression, ...]:
     return tuple(out)
 
 
+# libxml2 keeps an element's line in 16 bits unless asked for more (XML_PARSE_BIG_LINES),
+# and lxml's sourceline then says 65535 for every element from that line on.
+_SATURATED = 65535
+
+
 @dataclass
 class _Lines:
     """Exact start lines of elements.
@@ -175,6 +190,8 @@ class _Lines:
         self._seen[local] = n + 1
         lines = self._lines.get(local, [])
         reported = el.sourceline if isinstance(el.sourceline, int) else None
+        if reported is not None and reported >= _SATURATED:
+            reported = None  # not a line: where libxml2's count stops
         # libxml2's line is where the start tag ends, so the start is never after it; if the
         # lexical count says otherwise, trust libxml2. (An element of the same name nested
         # deeper, which Salesforce never writes, can still shift a line; it cannot crash.)
@@ -213,46 +230,58 @@ _FIELDS = ("name", "enabled")
 _KEEP = 3
 
 
+class Read(NamedTuple):
+    """One element the kind reads, as either path found it: its local name and start line,
+    its text, or the texts of its ``name`` and ``enabled`` children (at most ``_KEEP`` of
+    each, in document order), the children outside its namespace, and whether it is itself
+    outside the file's namespace."""
+
+    local: str
+    line: int
+    text: str = ""
+    fields: dict[str, list[str]] | None = None
+    foreign: tuple[str, ...] = ()
+    outside: bool = False
+
+
 @dataclass
 class _Found:
     """What the extractors collect from one file, in document order."""
 
     path: str
-    lines: _Lines
     namespace: str | None  # the root element's
     texts: dict[str, str] = field(default_factory=dict)
     grants: list[Grant] = field(default_factory=list)
     members: list[Member] = field(default_factory=list)
     muting: list[Member] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    # The children of the grant being read, by name, as they end; and those outside the
-    # file's namespace.
-    fields: dict[str, list[str]] = field(default_factory=dict)
-    foreign: list[str] = field(default_factory=list)
-    entry_line: int | None = None  # the root is itself the entry: its line is known
-    outside: bool = False  # the entry being read is not in the file's namespace
-
-    def field_ended(self, el: etree._Element, local: str, entry: etree._Element) -> None:
-        values = self.fields.setdefault(local, [])
-        if len(values) < _KEEP:
-            values.append(_text(el))
-        if _namespace(el.tag) != _namespace(entry.tag) and local not in self.foreign:
-            self.foreign.append(local)
 
     def problem(self, message: str, line: int, kind: ProblemKind = ProblemKind.INVALID) -> None:
         self.problems.append(Problem(message, Location(self.path, line), kind))
 
-    def entry_at(self, local: str, line: int) -> None:
-        """Report the entry just read at ``line`` if it is outside the file's namespace."""
-        if self.outside:
-            self.outside = False
+    def entry_at(self, read: Read) -> None:
+        """Report the entry just read if it is outside the file's namespace."""
+        if read.outside:
             where = self.namespace or "no namespace"
             self.problem(
-                f"<{local}> is not in the file's namespace ({where}); sflint reads it as if it"
-                " were",
-                line,
+                f"<{read.local}> is not in the file's namespace ({where}); sflint reads it as"
+                " if it were",
+                read.line,
                 ProblemKind.AMBIGUOUS,
             )
+
+    def result(self, root: str, line: int) -> ParsedFile:
+        return ParsedFile(
+            root,
+            line,
+            label=self.texts.get("label"),
+            license=self.texts.get("license"),
+            user_license=self.texts.get("userLicense"),
+            grants=tuple(self.grants),
+            members=tuple(self.members),
+            muting_members=tuple(self.muting),
+            problems=tuple(self.problems),
+        )
 
 
 # xsd:boolean allows true, false, 1 and 0 (XML Schema Part 2, 3.2.2); Salesforce writes
@@ -290,14 +319,13 @@ def _enabled(values: list[str], where: str, found: _Found, line: int) -> bool:
     return enabled
 
 
-def _add_grant(el: etree._Element, local: str, found: _Found) -> None:
-    line = found.entry_line or found.lines.start(el, local)  # keeps the n-th count in step
-    found.entry_at(local, line)
-    fields, foreign = found.fields, found.foreign
-    found.fields, found.foreign = {}, []
+def _add_grant(found: _Found, read: Read) -> None:
+    local, line = read.local, read.line
+    found.entry_at(read)
+    fields = read.fields or {}
     names = list(dict.fromkeys(n for n in fields.get("name", []) if n))
     where = f"<{local}> {names[0]}" if names else f"<{local}>"
-    for name in foreign:
+    for name in read.foreign:
         found.problem(
             f"{where}: <{name}> is not in the file's namespace; sflint reads it as if it were",
             line,
@@ -318,21 +346,20 @@ def _add_grant(el: etree._Element, local: str, found: _Found) -> None:
     found.grants.extend(Grant(name, enabled, Location(found.path, line)) for name in names)
 
 
-def _add_text(el: etree._Element, local: str, found: _Found) -> None:
-    found.entry_at(local, found.lines.start(el, local))
-    found.texts[local] = _text(el)
+def _add_text(found: _Found, read: Read) -> None:
+    found.entry_at(read)
+    found.texts[read.local] = read.text
 
 
-def _add_member(el: etree._Element, local: str, found: _Found) -> None:
-    line = found.lines.start(el, local)
-    found.entry_at(local, line)
-    member = Member(_text(el), Location(found.path, line))
-    (found.members if local == "permissionSets" else found.muting).append(member)
+def _add_member(found: _Found, read: Read) -> None:
+    found.entry_at(read)
+    member = Member(read.text, Location(found.path, read.line))
+    (found.members if read.local == "permissionSets" else found.muting).append(member)
 
 
-# How each child element that a kind reads (``Root.reads`` in sflint/kinds.py) is extracted;
-# ``local`` is the element's own name, which its line is counted by.
-EXTRACTORS: dict[str, Callable[[etree._Element, str, _Found], None]] = {
+# How each child element that a kind reads (``Root.reads`` in sflint/kinds.py) is extracted,
+# whichever path read it.
+EXTRACTORS: dict[str, Callable[[_Found, Read], None]] = {
     "userPermissions": _add_grant,
     "label": _add_text,
     "license": _add_text,
@@ -346,9 +373,48 @@ _WITH_FIELDS = frozenset(k for k, f in EXTRACTORS.items() if f is _add_grant)
 
 def parse_bytes(data: bytes, path: str, ctype: ComponentType, role: Role = Role.MAIN) -> ParsedFile:
     """Parse ``data`` (the bytes of ``path``), a file of ``role`` of a ``ctype`` component."""
-    parsed = _parse(data, path, kind_of(ctype).roots(role))
-    found = suppressions(data, path)
+    from sflint.xmlsafe import well_formed  # lazy: lxml
+
+    roots = kind_of(ctype).roots(role)
+    scanned = plain.scan(data, roots, _WITH_FIELDS) if well_formed(data) else None
+    if scanned is None:
+        parsed, comments = _parse(data, path, roots), True
+    else:
+        parsed, comments = _from_scan(scanned, path), scanned.has_comments
+    # Only a comment can suppress; the plain path knows whether the file has one.
+    found = suppressions(data, path) if comments else ()
     return replace(parsed, suppressions=found) if found else parsed
+
+
+def _fields(pairs: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for name, value in pairs:
+        values = fields.setdefault(name, [])
+        if len(values) < _KEEP:
+            values.append(value)
+    return fields
+
+
+def _from_scan(scanned: plain.Scan, path: str) -> ParsedFile:
+    """What the plain path read, through the same extractors as the general path. A grant
+    that says exactly one name and ``true`` or ``false`` (nearly all of them) can hold no
+    problem, so it becomes a Grant directly."""
+    spec = scanned.root
+    found = _Found(path, scanned.namespace)  # the plain path reads no other namespace
+    grants = found.grants
+    for entry in scanned.entries:
+        extract = EXTRACTORS[spec.entry or entry.local]
+        if extract is _add_grant:
+            pairs = entry.fields
+            if len(pairs) == 2 and pairs[0][0] == "enabled" and pairs[1][0] == "name":
+                value, name = pairs[0][1], pairs[1][1]
+                if name and value in ("true", "false"):
+                    grants.append(Grant(name, value == "true", Location(path, entry.line)))
+                    continue
+            extract(found, Read(entry.local, entry.line, fields=_fields(pairs)))
+        else:
+            extract(found, Read(entry.local, entry.line, text=entry.text))
+    return found.result(spec.local, scanned.line)
 
 
 # Byte patterns that say a document is not UTF-8 before any declaration is read (XML 1.0,
@@ -373,6 +439,9 @@ def _encoding(data: bytes, declared: str | None) -> str:
 
 
 def _parse(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
+    """The general path: any file, read with lxml's iterparse."""
+    from lxml import etree
+
     try:
         return _read(data, path, roots)
     except etree.XMLSyntaxError as exc:
@@ -397,6 +466,8 @@ def _parse(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
 def _read(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
     """Parse ``data`` incrementally: the root is judged at the first event, each element
     is read at its end and then dropped."""
+    from sflint.xmlsafe import safe_iterparse
+
     events = safe_iterparse(io.BytesIO(data), events=("end",))
     reading: _Reading | None = None
     for _, el in events:
@@ -415,6 +486,8 @@ def _start(
     root: etree._Element, data: bytes, path: str, roots: tuple[Root, ...]
 ) -> _Reading | ParsedFile:
     """The reading of a file whose root element is ``root``, or what refuses the file."""
+    from lxml import etree
+
     local = _local(root.tag) or ""
     spec = next((r for r in roots if r.local == local), None)
     names = {local, *(spec.reads if spec else ()), *((spec.entry,) if spec and spec.entry else ())}
@@ -426,7 +499,7 @@ def _start(
         problem = Problem("a DOCTYPE is not allowed in metadata files", where)
         return ParsedFile("", line, problems=(problem,))
     namespace = etree.QName(root).namespace
-    found = _Found(path, lines, namespace)
+    found = _Found(path, namespace)
     if namespace not in (None, METADATA_NS):
         found.problem(
             f"namespace {namespace} is not the Metadata API namespace {METADATA_NS}", line
@@ -435,7 +508,7 @@ def _start(
         wanted = " or ".join(f"<{r.local}>" for r in roots)
         found.problem(f"unexpected root element <{local}>; expected {wanted}", line)
         return ParsedFile(local, line, problems=tuple(found.problems))
-    return _Reading(root, data, local, line, spec, found)
+    return _Reading(root, data, local, line, spec, found, lines)
 
 
 @dataclass
@@ -448,32 +521,49 @@ class _Reading:
     line: int
     spec: Root
     found: _Found
+    lines: _Lines
+    # The children of the grant being read, by name, as they end; and those outside the
+    # grant's namespace.
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    foreign: list[str] = field(default_factory=list)
+
+    def field_ended(self, el: etree._Element, local: str, entry: etree._Element) -> None:
+        values = self.fields.setdefault(local, [])
+        if len(values) < _KEEP:
+            values.append(_text(el))
+        if _namespace(el.tag) != _namespace(entry.tag) and local not in self.foreign:
+            self.foreign.append(local)
+
+    def _entry(self, local: str, line: int, el: etree._Element, outside: bool) -> Read:
+        fields, foreign = self.fields, tuple(self.foreign)
+        self.fields, self.foreign = {}, []
+        return Read(local, line, _text(el), fields, foreign, outside)
 
     def end(self, el: etree._Element) -> None:
         parent = el.getparent()
         if parent is None:  # the root, last
             if self.spec.entry is not None:
-                self.found.entry_line = self.line
-                EXTRACTORS[self.spec.entry](el, self.local, self.found)
+                read = self._entry(self.local, self.line, el, outside=False)
+                EXTRACTORS[self.spec.entry](self.found, read)
             return
         local = _local(el.tag)
         if self.spec.entry is not None:
             # The root is itself the entry (a beta1 child file): its children are the fields.
             if parent is self.root and local in _FIELDS:
-                self.found.field_ended(el, local, parent)
+                self.field_ended(el, local, parent)
         elif parent is self.root:
             if local in self.spec.reads:
                 # Read by local name: a grant written with xmlns="" is still a grant.
-                self.found.outside = el.tag != self._tag(local)
-                EXTRACTORS[local](el, local, self.found)
-                self.found.fields, self.found.foreign = {}, []
+                outside = el.tag != self._tag(local)
+                read = self._entry(local, self.lines.start(el, local), el, outside)
+                EXTRACTORS[local](self.found, read)
         elif (
             local in _FIELDS
             and parent.getparent() is self.root
             and _local(parent.tag) in _WITH_FIELDS
             and _local(parent.tag) in self.spec.reads
         ):
-            self.found.field_ended(el, local, parent)
+            self.field_ended(el, local, parent)
         _drop(el)
 
     def _tag(self, local: str) -> str:
@@ -488,17 +578,7 @@ class _Reading:
             # Salesforce reads and writes metadata as UTF-8 only (Metadata API Developer Guide).
             message = f"encoding is {encoding}; Salesforce metadata must be UTF-8"
             found.problems.insert(0, Problem(message, Location(found.path, 1)))
-        return ParsedFile(
-            self.local,
-            self.line,
-            label=found.texts.get("label"),
-            license=found.texts.get("license"),
-            user_license=found.texts.get("userLicense"),
-            grants=tuple(found.grants),
-            members=tuple(found.members),
-            muting_members=tuple(found.muting),
-            problems=tuple(found.problems),
-        )
+        return found.result(self.local, self.line)
 
 
 def _drop(el: etree._Element) -> None:

@@ -1,0 +1,226 @@
+"""The cache of read files: a re-run opens only what changed, a damaged or foreign entry is
+a miss (never a crash, never a different result), and the file-access policy still decides
+every file, cached or not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sflint.metadata import cache, loader
+from sflint.metadata.loader import read_all
+from sflint.metadata.reader import ParsedFile
+from sflint.project import MetadataFile, load_project
+from tests.conftest import copy_example, run_cli
+
+SET = "force-app/main/default/permissionsets/Commission_App_API.permissionset-meta.xml"
+
+
+def files_of(project: Path) -> list[MetadataFile]:
+    return list(load_project(project).files)
+
+
+@pytest.fixture
+def later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records are taken 10 s after now: every file's last change is old enough to trust."""
+    real = cache.now_ns
+    monkeypatch.setattr(cache, "now_ns", lambda: real() + 10 * 10**9)
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths read_bytes opens (the loader imports it at each call)."""
+    import sflint.safeio as safeio
+
+    seen: list[str] = []
+    real = safeio.read_bytes
+
+    def spy(path: Path, root: Path | None, limit: int) -> bytes:
+        seen.append(Path(path).name)
+        return real(path, root, limit)
+
+    monkeypatch.setattr(safeio, "read_bytes", spy)
+    return seen
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the reader parses."""
+    seen: list[str] = []
+    real = loader.parse_bytes
+
+    def spy(data: bytes, path: str, *args: object) -> ParsedFile:
+        seen.append(Path(path).name)
+        return real(data, path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loader, "parse_bytes", spy)
+    return seen
+
+
+def test_a_rerun_opens_nothing_and_an_edit_reads_one_file(
+    tmp_path: Path, later: None, opened: list[str], parsed: list[str]
+) -> None:
+    project = copy_example(tmp_path)
+    files, store = files_of(project), tmp_path / "cache"
+    plain = read_all(files, project, None, workers=1)
+    opened.clear()
+    parsed.clear()
+    assert read_all(files, project, store, workers=1) == plain
+    assert len(opened) == len(files) == len(parsed)
+    opened.clear()
+    parsed.clear()
+    assert read_all(files, project, store, workers=1) == plain
+    assert (opened, parsed) == ([], [])
+    edited = project / SET
+    edited.write_text(edited.read_text().replace("Commission App API", "Edited label"))
+    after = read_all(files, project, store, workers=1)
+    assert (opened, parsed) == ([edited.name], [edited.name])
+    assert [p.label for p, _ in after] == [
+        "Edited label" if f.path == edited else p.label
+        for f, (p, _) in zip(files, plain, strict=True)
+    ]
+
+
+def test_a_record_of_a_file_changed_just_before_it_was_read_is_not_trusted(
+    tmp_path: Path, opened: list[str], parsed: list[str]
+) -> None:
+    """Without the later clock, every file was changed "now": the second run reads every
+    file again (same bytes, so it parses none)."""
+    project = copy_example(tmp_path)
+    files, store = files_of(project), tmp_path / "cache"
+    first = read_all(files, project, store, workers=1)
+    opened.clear()
+    parsed.clear()
+    assert read_all(files, project, store, workers=1) == first
+    assert len(opened) == len(files)
+    assert parsed == []
+
+
+def _entries(store: Path) -> list[Path]:
+    return sorted(p for p in (store / "parsed").iterdir() if not p.name.startswith("index-"))
+
+
+DAMAGE = {
+    "not json": b"\x00{",
+    "truncated": b'{"format": 1, "root": "PermissionSet", "line"',
+    "a list": b"[]",
+    "another format": b'{"format": 2}',
+    "missing keys": b'{"format": 1, "root": "PermissionSet"}',
+    "deep": b"[" * 100_000 + b"]" * 100_000,
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_entry_is_a_miss(tmp_path: Path, later: None, damage: str) -> None:
+    project = copy_example(tmp_path)
+    files, store = files_of(project), tmp_path / "cache"
+    plain = read_all(files, project, None, workers=1)
+    read_all(files, project, store, workers=1)
+    for entry in _entries(store):
+        entry.write_bytes(DAMAGE[damage])
+    assert read_all(files, project, store, workers=1) == plain
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("line", True),  # a bool is an int to Python, never a line
+        ("line", 0),
+        ("line", "3"),
+        ("root", None),
+        ("label", 5),
+        ("grants", [["TwoFactorApi", "true", 3]]),
+        ("grants", [["TwoFactorApi", True]]),
+        ("grants", {"TwoFactorApi": True}),
+        ("problems", [["message", 3, "fatal"]]),
+        ("suppressions", [["SFL001", 3, False]]),
+    ],
+)
+def test_an_entry_with_a_wrong_value_is_a_miss(
+    tmp_path: Path, later: None, field: str, value: object
+) -> None:
+    project = copy_example(tmp_path)
+    files, store = files_of(project), tmp_path / "cache"
+    plain = read_all(files, project, None, workers=1)
+    read_all(files, project, store, workers=1)
+    for entry in _entries(store):
+        data = json.loads(entry.read_text())
+        data[field] = value
+        entry.write_text(json.dumps(data))
+        assert cache.decode(data, "x") is None
+    assert read_all(files, project, store, workers=1) == plain
+
+
+def test_a_damaged_or_foreign_index_is_ignored(tmp_path: Path, later: None) -> None:
+    project = copy_example(tmp_path)
+    files, store = files_of(project), tmp_path / "cache"
+    plain = read_all(files, project, None, workers=1)
+    read_all(files, project, store, workers=1)
+    (index,) = (store / "parsed").glob("index-*.json")
+    for text in ("{", '{"format": 1, "files": {"x": [[1, 2, 3, 4], "k", 0]}}', '{"format": 1}'):
+        index.write_text(text)
+        assert read_all(files, project, store, workers=1) == plain
+
+
+def test_an_edit_that_keeps_the_size_is_read(tmp_path: Path, later: None) -> None:
+    """Same size, new bytes: the status (mtime, ctime) differs, so the file is read again
+    and its new bytes find no entry."""
+    project = copy_example(tmp_path)
+    files, store = files_of(project), tmp_path / "cache"
+    read_all(files, project, store, workers=1)
+    target = project / SET
+    target.write_bytes(target.read_bytes().replace(b"TwoFactorApi", b"TwoFactorApX"))
+    fresh = read_all(files, project, store, workers=1)
+    names = {g.name for p, _ in fresh for g in p.grants}
+    assert "TwoFactorApX" in names
+
+
+def test_the_policy_still_decides_a_cached_file(tmp_path: Path, later: None) -> None:
+    """A file read once and then replaced by a link out of the project is refused, not
+    answered from the cache."""
+    project = copy_example(tmp_path)
+    files, store = files_of(project), tmp_path / "cache"
+    read_all(files, project, store, workers=1)
+    secret = tmp_path / "secret.xml"
+    secret.write_text("<PermissionSet/>")
+    target = project / SET
+    target.unlink()
+    target.symlink_to(secret)
+    result = dict(
+        zip([f.rel for f in files], read_all(files, project, store, workers=1), strict=True)
+    )
+    assert [p.message for p in result[SET][0].problems] == [
+        "not read: it is a symbolic link to a file outside the project"
+    ]
+
+
+def test_no_cache_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = copy_example(tmp_path)
+    store = tmp_path / "store"
+    monkeypatch.setenv("SFLINT_CACHE_DIR", str(store))
+    run_cli(capsys, "check", str(project), "--no-cache", "--fail-on", "never")
+    assert not store.exists()
+    run_cli(capsys, "check", str(project), "--fail-on", "never")
+    assert len(_entries(store)) == len(files_of(project))
+
+
+def test_cache_clear_removes_what_sflint_wrote_and_nothing_else(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = copy_example(tmp_path)
+    store = tmp_path / "store"
+    monkeypatch.setenv("SFLINT_CACHE_DIR", str(store))
+    run_cli(capsys, "check", str(project), "--fail-on", "never")
+    written = sorted(p for p in store.rglob("*") if p.is_file())
+    keep = [store / "notes.json", store / "parsed" / "mine.txt", store / ("a" * 63 + ".json")]
+    for path in keep:
+        path.write_text("mine")
+    code, out, _ = run_cli(capsys, "cache", "clear")
+    assert code == 0
+    assert out == f"removed {len(written)} cache files from {store}\n"
+    assert sorted(p for p in store.rglob("*") if p.is_file()) == sorted(keep)
+    assert run_cli(capsys, "cache", "clear")[1] == f"removed 0 cache files from {store}\n"

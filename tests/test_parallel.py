@@ -1,0 +1,59 @@
+"""Reading in worker processes gives what reading in one process gives, in the same order:
+findings never depend on how many cores read the files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sflint.metadata import loader
+from sflint.metadata.loader import read_all
+from sflint.project import load_project
+from sflint.settings import FailOn
+from tests.conftest import CASES, EXAMPLE, copy_example, run_check
+
+
+@pytest.fixture
+def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers whatever the machine, and for any amount of bytes."""
+    monkeypatch.setattr(loader, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(loader, "_workers", lambda: 2)
+
+
+def _projects(corpus: Path | None) -> list[Path]:
+    roots = [EXAMPLE, *sorted(p for p in CASES.iterdir() if p.is_dir())]
+    if corpus is not None:
+        roots += sorted(p for p in corpus.iterdir() if p.is_dir())
+    return roots
+
+
+def test_workers_read_what_one_process_reads_in_file_order(corpus: Path) -> None:
+    for root in _projects(corpus):
+        files = list(load_project(root).files)
+        assert read_all(files, root, None, workers=2) == read_all(files, root, None, workers=1), (
+            root
+        )
+
+
+def test_parallel_findings_are_the_serial_findings(corpus: Path, parallel: None) -> None:
+    for root in _projects(corpus):
+        fast = run_check(root, fail_on=FailOn.NEVER)
+        with pytest.MonkeyPatch.context() as serial:
+            serial.setattr(loader, "_workers", lambda: 1)
+            slow = run_check(root, fail_on=FailOn.NEVER)
+        assert fast.findings == slow.findings, root
+        assert fast.suppressed == slow.suppressed, root
+
+
+def test_workers_fill_the_cache_for_the_next_run(tmp_path: Path, parallel: None) -> None:
+    project = copy_example(tmp_path)
+    files, store = list(load_project(project).files), tmp_path / "cache"
+    first = read_all(files, project, store)
+    assert read_all(files, project, store, workers=1) == first
+    assert len(list((store / "parsed").glob("index-*.json"))) == 1
+
+
+def test_batches_put_the_largest_files_first_and_cover_each_once() -> None:
+    sizes = [10, 3_000_000, 5, 1_000_000, 1_500_000, 7]
+    assert loader._batches(sizes) == [[1], [4, 3], [0, 5, 2]]
