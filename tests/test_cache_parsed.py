@@ -49,7 +49,7 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths the reader parses."""
     seen: list[str] = []
-    real = loader.parse_bytes
+    real = loader.parse_bytes  # type: ignore[attr-defined]
 
     def spy(data: bytes, path: str, *args: object) -> ParsedFile:
         seen.append(Path(path).name)
