@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -373,6 +372,8 @@ def _internal_error(exc: BaseException, debug: bool) -> None:
     short = inert(first if len(first) <= 200 else first[:199] + "…")
     what = f"{type(exc).__name__}: {short}" if short else type(exc).__name__
     if debug:
+        import traceback  # lazy: only --debug prints one
+
         lines = "".join(traceback.format_exception(exc)).splitlines()
         text = "".join(f"{inert(line)}\n" for line in lines) + f"sflint: internal error: {what}\n"
     else:

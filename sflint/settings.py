@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sflint.errors import UsageError
-from sflint.model import Severity
 from sflint.output import Format
-from sflint.project import CONFIG_FILE, FORCEIGNORE, PROJECT_FILE, own_rel
 
 if TYPE_CHECKING:
     from sflint.config import Config
+    from sflint.model import Severity
+
+# The project's own settings files (sflint.project has the same names; not imported here,
+# because the CLI imports this module at start-up for its choices and a hook pays for every
+# import on every commit).
+_SETTINGS_FILES = ("sfdx-project.json", ".sflint.yml", ".forceignore")
 
 
 class FailOn(enum.Enum):
@@ -31,6 +35,8 @@ class FailOn(enum.Enum):
     @property
     def threshold(self) -> Severity | None:
         """The lowest severity that fails the run; None: nothing does."""
+        from sflint.model import Severity
+
         return None if self is FailOn.NEVER else Severity(self.value)
 
 
@@ -120,6 +126,8 @@ def resolve(options: LoadOptions, root: Path, config: Config) -> Settings:
 
 def targets(paths: tuple[Path, ...], root: Path) -> tuple[str, ...] | None:
     """Project-relative paths the user asked about; None means the whole project."""
+    from sflint.project import own_rel
+
     out: list[str] = []
     for p in paths:
         # A file or link is named as it sits (a link is not its target: discovery reports
@@ -127,7 +135,7 @@ def targets(paths: tuple[Path, ...], root: Path) -> tuple[str, ...] | None:
         rel = own_rel(p, root) if p.is_symlink() or not p.is_dir() else _resolved_rel(p, root)
         if rel is None:
             raise UsageError(f"{p}: not inside the project at {root}")
-        if rel == "." or p.name in (CONFIG_FILE, PROJECT_FILE, FORCEIGNORE):
+        if rel == "." or p.name in _SETTINGS_FILES:
             # The project settings shape every persona: report the whole project.
             return None
         out.append(rel)
@@ -136,7 +144,7 @@ def targets(paths: tuple[Path, ...], root: Path) -> tuple[str, ...] | None:
 
 def _names_part(path: Path, root: Path) -> bool:
     """Whether ``path`` names a part of the project to lint, not the project as a whole."""
-    if path.name in (CONFIG_FILE, PROJECT_FILE, FORCEIGNORE):
+    if path.name in _SETTINGS_FILES:
         return False
     if path.is_dir() and not path.is_symlink():
         return _resolved_rel(path, root) not in (None, ".")

@@ -58,7 +58,20 @@ def test_version_is_light(tmp_path: Path) -> None:
     assert code == 0
     assert out.strip() == f"sflint {sflint.__version__}"
     assert _heavy(modules) == []
-    assert "sflint.app" not in modules
+    # Nor sflint's own data-heavy modules: every one of them costs each commit's hook run.
+    assert {"sflint.app", "sflint.project", "sflint.model", "sflint.kinds", "traceback"}.isdisjoint(
+        modules
+    )
+
+
+def test_settings_names_the_project_files_as_discovery_does() -> None:
+    from sflint import project, settings
+
+    assert settings._SETTINGS_FILES == (
+        project.PROJECT_FILE,
+        project.CONFIG_FILE,
+        project.FORCEIGNORE,
+    )
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["-h"], ["check", "--help"]], ids=" ".join)
