@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sflint.model import Finding, Severity
 from sflint.output import Report
+from sflint.output.jsontext import dumper
 
 SCHEMA_ID = "sflint/findings/v1"
 
@@ -56,4 +56,5 @@ def render(report: Report) -> str:
         },
         "suppressed": [finding_dict(f) for f in report.suppressed],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # Byte for byte json.dumps(doc, indent=2, ensure_ascii=False), faster (jsontext).
+    return dumper()(doc, "") + "\n"
