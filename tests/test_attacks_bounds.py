@@ -278,3 +278,234 @@ def test_permission_named_like_a_link_is_literal_in_sarif(
     assert "[click](https://evil)" in finding["message"]
     assert result["message"]["text"] == finding["message"].replace("[", "\\[").replace("]", "\\]")
     assert_valid_sarif(text)
+
+
+# --- xpath rules are bounded ----------------------------------------------------------------
+
+XPATH_RULE = """id: ACME001
+name: costly
+summary: An xpath rule from the repository
+severity: warning
+scope: file
+match:
+  xpath: {expression}
+message: "{{component}} has {{detail}}"
+docs:
+  why: Because.
+  how_to_fix: Remove it.
+"""
+
+
+def _xpath_rule(folder: Path, expression: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ACME001-costly.yaml").write_text(
+        XPATH_RULE.format(expression=json.dumps(expression))
+    )
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        (
+            "count(//*[count(//*[count(//*)>0])>0])",
+            "a path that starts with // inside a predicate ([...]) is not supported: it scans"
+            " the document once per node",
+        ),
+        (
+            "//userPermissions[name = /*/label]",
+            "a path that starts with / inside a predicate ([...]) is not supported: it scans"
+            " the document once per node",
+        ),
+        (
+            "//*[.//name]",
+            "// inside a predicate ([...]) is not supported: it scans the document once per node",
+        ),
+        (
+            "//*[preceding-sibling::*]",
+            "the preceding-sibling axis is not supported: from each node it reaches all",
+        ),
+        (
+            "//*[ancestor::userPermissions]",
+            "the ancestor axis inside a predicate ([...]); allowed there: attribute, child,"
+            " parent, self",
+        ),
+        ("//a//b//c//d//e", "more than 4 steps that descend (//, descendant::)"),
+        ("/*" + "[1]" * 600, "longer than 1000 characters"),
+        ("(" * 17 + "1" + ")" * 17, "nested more than 16 brackets deep"),
+    ],
+)
+def test_costly_xpath_is_a_load_error_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], expression: str, reason: str
+) -> None:
+    project = _project(tmp_path / "p", {"S": _permission_set(_grant("ViewAllData"))})
+    rules = _xpath_rule(project / "rules", expression)
+    code, out, err = run_cli(capsys, "check", str(project), "--no-cache", "--rules", str(rules))
+    assert (code, out) == (2, "")
+    assert err == f"sflint: error: rules/ACME001-costly.yaml:7: invalid xpath: {reason}\n"
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "/*/userPermissions[name='ViewAllData' and enabled='true']",
+        "//userPermissions[enabled='true'][starts-with(name, 'View')]",
+        "/*/*[local-name()='userPermissions'][not(enabled='false')][../label]",
+    ],
+)
+def test_ordinary_xpath_rules_still_work(tmp_path: Path, expression: str) -> None:
+    from tests.conftest import run_check
+
+    project = _project(tmp_path / "p", {"S": _permission_set(_grant("ViewAllData"))})
+    rules = _xpath_rule(tmp_path / "rules", expression)
+    findings = run_check(project, rule_dirs=(rules,), select=("ACME001",)).findings
+    assert [(f.rule, f.path, f.line, f.message) for f in findings] == [
+        ("ACME001", f"{PERMISSION_SETS}/S.permissionset-meta.xml", 4, "S has ViewAllData")
+    ]
+
+
+def test_xpath_never_reads_a_file_the_reader_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file over the size limit, and one with a DOCTYPE: an xpath rule that matches every
+    file finds neither; each is an invalid-metadata finding instead."""
+    from sflint import safeio
+    from tests.conftest import run_check
+
+    big = _permission_set(*(_grant(f"P{i}") for i in range(50)))
+    doctype = _permission_set(_grant("ViewAllData")).replace(
+        "<PermissionSet", '<!DOCTYPE PermissionSet [<!ENTITY x "y">]>\n<PermissionSet', 1
+    )
+    small = _permission_set(_grant("ViewAllData"))
+    project = _project(tmp_path / "p", {"Big": big, "Doc": doctype, "Small": small})
+    monkeypatch.setattr(safeio, "METADATA_LIMIT", len(doctype.encode()))
+    rules = _xpath_rule(tmp_path / "rules", "/*")
+    findings = run_check(project, rule_dirs=(rules,), select=("ACME001", "SFL010")).findings
+    assert [(f.rule, f.path.rpartition("/")[2], f.line) for f in findings] == [
+        ("SFL010", "Big.permissionset-meta.xml", 1),
+        ("SFL010", "Doc.permissionset-meta.xml", 2),
+        ("ACME001", "Small.permissionset-meta.xml", 2),
+    ]
+
+
+# --- personas and rules are bounded, and cost linear time ----------------------------------
+
+
+def _personas(n: int) -> str:
+    return "personas:\n" + "".join(f"  - name: P{i}\n    permission_sets: [S]\n" for i in range(n))
+
+
+def test_more_personas_than_the_limit_is_an_error_at_the_first_one_too_many(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sflint.config import MAX_PERSONAS
+
+    sets = {"S": _permission_set(_grant("ApiEnabled"))}
+    project = _project(tmp_path / "p", sets, _personas(MAX_PERSONAS + 1))
+    code, out, err = run_cli(capsys, "check", str(project), "--no-cache")
+    assert (code, out) == (2, "")
+    assert err == (
+        "sflint: error: .sflint.yml:2002: more than 1000 personas (the limit); this is"
+        " persona 1001\n"
+    )
+    fine = _project(tmp_path / "q", sets, _personas(MAX_PERSONAS))
+    code, _, err = run_cli(capsys, "check", str(fine), "--no-cache", "--select", "SFL004")
+    assert (code, err) == (0, "")
+
+
+def test_a_duplicate_persona_name_among_many_is_found_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _personas(900) + "  - name: P17\n"
+    project = _project(tmp_path / "p", {"S": _permission_set()}, config)
+    code, _, err = run_cli(capsys, "check", str(project), "--no-cache")
+    assert (code, err) == (2, "sflint: error: .sflint.yml:1802: duplicate persona name 'P17'\n")
+
+
+def test_more_rule_files_than_the_limit_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sflint.rules.loader import MAX_RULES, builtin_rules_dir
+
+    builtin = len(list(builtin_rules_dir().glob("*.yaml")))
+    project = _project(tmp_path / "p", {"S": _permission_set()})
+    rules = project / "rules"
+    rules.mkdir()
+    extra = MAX_RULES - builtin + 1
+    for i in range(extra):
+        (rules / f"ACME{i:04}-r.yaml").write_text("{}\n")
+    code, out, err = run_cli(capsys, "check", str(project), "--no-cache", "--rules", str(rules))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"sflint: error: rules: {extra} rule files; at most 1000 are loaded from all rule"
+        " folders together\n"
+    )
+
+
+def test_a_persona_rule_note_is_evaluated_once_per_persona_not_per_finding() -> None:
+    """A group of 300 sets that each enable TwoFactorApi: 300 findings on one persona; the
+    note's matcher (which reads every grant) runs once for it, not 300 times."""
+    from dataclasses import dataclass, replace
+
+    from sflint.access import Index as AccessIndex
+    from sflint.access import Persona, resolve
+    from sflint.catalogue import load_catalogue
+    from sflint.config import Reference
+    from sflint.engine import evaluate
+    from sflint.model import Component, ComponentType, Grant, Location, Member, PersonaKind
+    from sflint.rules import matchers as m
+    from sflint.rules.model import Note
+    from sflint.rules.scope import Scope
+
+    @dataclass
+    class Counting:
+        calls: int = 0
+
+        def evaluate(self, subject: m.Subject) -> m.Result:
+            self.calls += 1
+            return (True, ())
+
+        def yields(self, scope: Scope) -> m.Yield:
+            return m.HITLESS
+
+    sets = [
+        Component(
+            ComponentType.PERMISSION_SET,
+            f"S{i}",
+            (f"S{i}.permissionset-meta.xml",),
+            grants=(Grant("TwoFactorApi", True, Location(f"S{i}.permissionset-meta.xml", 3)),),
+        )
+        for i in range(300)
+    ]
+    group = Component(
+        ComponentType.PERMISSION_SET_GROUP,
+        "G",
+        ("G.permissionsetgroup-meta.xml",),
+        members=tuple(Member(s.name, Location("G.permissionsetgroup-meta.xml", 3)) for s in sets),
+    )
+    components = (*sets, group)
+    index = AccessIndex.build(components)
+    persona = Persona(
+        "App",
+        PersonaKind.INTEGRATION,
+        (Reference(ComponentType.PERMISSION_SET_GROUP, "G", Location(".sflint.yml", 2)),),
+        Location(".sflint.yml", 2),
+    )
+    counting = Counting()
+    rule = replace(
+        API_MFA,
+        scope=(Scope.PERSONA,),
+        component_types=(),
+        persona_kinds=(PersonaKind.INTEGRATION,),
+        match=m.UserPermission(names=frozenset({"TwoFactorApi"}), enabled=True),
+        message="{persona} gets {permission} from {component}",
+        notes=(Note(counting, "(noted)"),),
+    )
+    access = resolve(persona, index)
+    findings = evaluate([rule], components, (access,), load_catalogue(), index=index)
+    assert [(f.path, f.line, f.message) for f in findings[:2]] == [
+        ("S0.permissionset-meta.xml", 3, "App gets TwoFactorApi from S0 (noted)"),
+        ("S1.permissionset-meta.xml", 3, "App gets TwoFactorApi from S1 (noted)"),
+    ]
+    assert len(findings) == 300
+    assert counting.calls == 1
