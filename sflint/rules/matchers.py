@@ -548,11 +548,18 @@ class Any_:
     def evaluate(self, subject: Subject) -> Result:
         matched = False
         hits: list[Hit] = []
+        # Hits already kept, by value but with the component by identity: comparing each new
+        # hit with every kept one (or hashing its whole component) was quadratic.
+        seen: set[tuple[object, ...]] = set()
         for child in self.children:
             ok, child_hits = child.evaluate(subject)
             if ok:
                 matched = True
-                hits.extend(h for h in child_hits if h not in hits)
+                for h in child_hits:
+                    ident = (h.location, h.key, id(h.component), h.values, h.related)
+                    if ident not in seen:
+                        seen.add(ident)
+                        hits.append(h)
         return (matched, tuple(hits))
 
 
