@@ -83,22 +83,27 @@ FixProvider = Callable[["Finding"], Sequence[ProposedFix]]
 def render(report: Report, fixes: FixProvider | None = None) -> str:
     dumps = dumper()
     log, results = _build(report, fixes, dumps)
-    log["runs"][0]["results"] = [Raw(text) for _, text in results]
+    log["runs"][0]["results"] = [text for _, text in results]
     return dumps(log, "") + "\n"
 
 
 def build_log(report: Report, fixes: FixProvider | None = None) -> dict[str, Any]:
     """The SARIF log as plain JSON values (for tests and for callers that merge runs)."""
-    log, results = _build(report, fixes, dumper())
+    log, results = _build(report, fixes, dumper(), keep_values=True)
     log["runs"][0]["results"] = [value for value, _ in results]
     return log
 
 
-Result = tuple[dict[str, Any], str]  # a result, and its text at its place in the log
+# A result (when asked for: ``render`` needs only the text), and its text in the log.
+Result = tuple[dict[str, Any], str]
 
 
 def _build(
-    report: Report, fixes: FixProvider | None, dumps: Callable[[Any, str], str]
+    report: Report,
+    fixes: FixProvider | None,
+    dumps: Callable[[Any, str], str],
+    *,
+    keep_values: bool = False,
 ) -> tuple[dict[str, Any], list[Result]]:
     """The log without its results, and the results that fit (sarif_limits), in order."""
     base = SRCROOT if report.base_uri else None
@@ -107,19 +112,22 @@ def _build(
     log = _envelope(report, [descriptor for _, descriptor in rules])
     if _size(dumps(log["runs"][0]["tool"], "")) > _MAX_RULES_BYTES:
         log = _envelope(report, [_short(descriptor) for _, descriptor in rules])
-    # Each result is built and written once; by identity, as hashing a finding costs more.
-    done: dict[int, Result] = {}
+    # Each result is built and written once: a finding by identity (hashing one costs more,
+    # and every finding lives as long as the report), a summary by value (select makes new
+    # ones as it tries how many findings fit).
+    done: dict[object, Result] = {}
 
     def result(entry: Finding | LeftOut) -> Result:
-        if id(entry) not in done:
+        key: object = entry if isinstance(entry, LeftOut) else id(entry)
+        if key not in done:
             if isinstance(entry, LeftOut):
                 value = _summary(entry, index[entry.rule], base)
             else:
-                key = (entry.path, entry.fingerprint)
-                found = fixes(entry) if fixes else report.proposed_fixes.get(key, ())
+                where = (entry.path, entry.fingerprint)
+                found = fixes(entry) if fixes else report.proposed_fixes.get(where, ())
                 value = _result(entry, index[entry.rule], found, base)
-            done[id(entry)] = (value, dumps(value, _RESULT_INDENT))
-        return done[id(entry)]
+            done[key] = (value if keep_values else {}, Raw(dumps(value, _RESULT_INDENT)))
+        return done[key]
 
     def size(entry: Finding | LeftOut) -> int:
         return _size(result(entry)[1]) + len(_RESULT_SEPARATOR)

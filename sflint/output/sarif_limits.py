@@ -120,7 +120,10 @@ def select(
         n -= 1
     prefix = [0]
     for entry in candidates[:n]:
+        if prefix[-1] > budget:  # no more can fit: the rest need not be sized (or written)
+            break
         prefix.append(prefix[-1] + size(entry))
+    n = len(prefix) - 1
 
     def fits(k: int) -> bool:
         return prefix[k] + sum(size(s) for s in _run_summaries(candidates[k:])) <= budget
