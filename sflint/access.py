@@ -126,13 +126,15 @@ def resolve(persona: Persona, index: Index) -> Access:
         if ctype is not ComponentType.PERMISSION_SET_GROUP:
             grants.extend(_grants_of(component))
             continue
-        muting = []
+        # Each muting set with the names it mutes, collected once: looking a grant up in a
+        # muting set's own grants each time made a large group quadratic.
+        muting: list[tuple[Component, frozenset[str]]] = []
         for m in component.muting_members:
             muter = index.find(ComponentType.MUTING_PERMISSION_SET, m.name)
             if muter is None:
                 missing.append(Reference(ComponentType.MUTING_PERMISSION_SET, m.name, m.location))
             else:
-                muting.append(muter)
+                muting.append((muter, frozenset(g.name for g in muter.grants if g.enabled)))
                 used.append(muter)
         for member in component.members:
             ps = index.find(ComponentType.PERMISSION_SET, member.name)
@@ -143,7 +145,7 @@ def resolve(persona: Persona, index: Index) -> Access:
                 continue
             used.append(ps)
             for eg in _grants_of(ps, component):
-                muter = next((m for m in muting if m.enabled(eg.grant.name)), None)
+                muter = next((m for m, names in muting if eg.grant.name in names), None)
                 grants.append(EffectiveGrant(eg.grant, ps, component, muter))
     return Access(
         persona, tuple(grants), tuple(dict.fromkeys(used)), tuple(unresolved), tuple(missing)

@@ -14,6 +14,10 @@ from sflint.model import Component, ComponentType, Location, PersonaKind
 if TYPE_CHECKING:
     from sflint.yamlload import Document
 
+# A project declares a handful of integration users; a thousand personas is far past any real
+# org, and bounds what a pull request's .sflint.yml can make every rule evaluate.
+MAX_PERSONAS = 1000
+
 _NAME = {"type": "string", "minLength": 1}
 _NAMES = {"type": "array", "items": _NAME}
 
@@ -102,6 +106,11 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
         display = str(file)
     doc = load_checked(file, display, SCHEMA, cache, root=None if given else root)
     data = doc.data if doc.data is not None else {}
+    if len(data.get("personas", [])) > MAX_PERSONAS:
+        raise doc.error(
+            ("personas", MAX_PERSONAS),
+            f"more than {MAX_PERSONAS} personas (the limit); this is persona {MAX_PERSONAS + 1}",
+        )
     personas = _personas(doc, data.get("personas", []))
     rules = data.get("rules", {})
     _check_rule_paths(doc, rules.get("paths", []), file.parent, None if given else root)

@@ -37,7 +37,7 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _finding(rule: Rule, subject: Subject, hit: Hit, persona: Persona | None) -> Finding:
+def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ...]) -> Finding:
     # The values filled here are what rules.scope.SCOPE_PLACEHOLDERS promises the loader.
     component: Component | None = hit.component
     values = dict(hit.values)
@@ -53,9 +53,8 @@ def _finding(rule: Rule, subject: Subject, hit: Hit, persona: Persona | None) ->
         values.setdefault("chain", persona.name)
     values["path"] = hit.location.path
     message = fill(rule.message, values)
-    for note in rule.notes:
-        if note.when.evaluate(subject)[0]:
-            message = f"{message} {fill(note.text, values)}"
+    for note in notes:
+        message = f"{message} {fill(note, values)}"
     # A fix option names the types it is for, "Persona" among them (rules/schema.py).
     type_name = PERSONA_TYPE if ctype is None else ctype.value
     return Finding(
@@ -106,7 +105,10 @@ def evaluate(
             matched, hits = rule.match.evaluate(subject)
             if not matched:
                 continue
+            # A note depends on the subject only: evaluated once, not once per hit (a
+            # persona's note matcher reads all its grants, for each of thousands of hits).
+            notes = tuple(n.text for n in rule.notes if n.when.evaluate(subject)[0])
             for hit in hits or (anchor,):
-                f = _finding(rule, subject, hit, persona)
+                f = _finding(rule, hit, persona, notes)
                 findings.setdefault((f.rule, f.path, f.line, f.key, f.persona or ""), f)
     return sorted(findings.values(), key=lambda f: f.sort_key)

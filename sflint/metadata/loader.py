@@ -314,11 +314,14 @@ def load_with_sources(
     files: Iterable[MetadataFile], root: Path | None, cache_dir: Path | None = None
 ) -> tuple[tuple[Component, ...], dict[str, bytes]]:
     """``load_components``, and the bytes of every readable file by path, read once (for
-    rules that read the files themselves: ``xpath``); a refused file has no bytes, so no
-    rule ever reads past the policy."""
+    rules that read the files themselves: ``xpath``). Only the bytes the reader accepted
+    are kept: a file it refused (by the file-access policy, over the size limit, not XML,
+    with a DOCTYPE) has none, and is never parsed again for an xpath rule."""
     listed = list(files)
     read = read_all(listed, root, cache_dir, keep_bytes=True)
     components = build_components((f, parsed) for f, (parsed, _) in zip(listed, read, strict=True))
     return components, {
-        f.rel: data for f, (_, data) in zip(listed, read, strict=True) if data is not None
+        f.rel: data
+        for f, (parsed, data) in zip(listed, read, strict=True)
+        if data is not None and parsed.root
     }

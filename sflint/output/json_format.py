@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sflint.model import Finding, Severity
 from sflint.output import Report
+from sflint.output.jsontext import Raw, dumper
 
 SCHEMA_ID = "sflint/findings/v1"
 
@@ -31,12 +31,20 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
+    # Byte for byte json.dumps(doc, indent=2, ensure_ascii=False), faster (jsontext), each
+    # finding written as soon as it is built: 600,000 findings' dicts are never all alive.
+    dumps = dumper()
+    item = "    "  # where a finding sits: doc["findings"][i]
+
+    def texts(findings: tuple[Finding, ...]) -> list[Raw]:
+        return [Raw(dumps(finding_dict(f), item)) for f in findings]
+
     # Every level, zeros included: scripts read by_severity["error"] without a guard.
     by_severity = {s.value: sum(1 for f in report.findings if f.severity is s) for s in Severity}
     doc = {
         "schema": SCHEMA_ID,
         "version": report.version,
-        "findings": [finding_dict(f) for f in report.findings],
+        "findings": texts(report.findings),
         "summary": {
             "files": report.files,
             "components": report.components,
@@ -54,6 +62,6 @@ def render(report: Report) -> str:
                 for p in report.projects
             ],
         },
-        "suppressed": [finding_dict(f) for f in report.suppressed],
+        "suppressed": texts(report.suppressed),
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return dumps(doc, "") + "\n"

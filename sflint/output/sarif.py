@@ -1,25 +1,27 @@
 """SARIF 2.1.0 output, shaped for GitHub code scanning.
 
-sarif-om is used for the object model only and stays behind this module (it is imported
-when this format is chosen, never by ``sflint --help``). Its own serializer is not used: it
-drops every value equal to a class default (a result's ``level: "warning"`` would vanish and
-fall back to the rule's level, SARIF 2.1.0 §3.27.10), writes ``Suppression.state`` where the
-standard says ``status`` (§3.35.3) and stringifies unknown types silently. ``_to_json`` below
-does the conversion instead, from the ``schema_property_name`` that every sarif-om field
-carries.
+The rule descriptors and the log around the results are built with sarif-om's object model
+(imported when this format is chosen, never by ``sflint --help``). Its own serializer is not
+used: it drops every value equal to a class default (a result's ``level: "warning"`` would
+vanish and fall back to the rule's level, SARIF 2.1.0 §3.27.10), writes ``Suppression.state``
+where the standard says ``status`` (§3.35.3) and stringifies unknown types silently.
+``_to_json`` below does the conversion instead, from the ``schema_property_name`` that every
+sarif-om field carries. Results, of which there can be thousands, are plain dicts in
+sarif-om's property order: building sarif-om objects and converting them cost more than
+everything else of a run with 2,000 findings.
 
 What GitHub needs and the schema does not say (docs.github.com, "SARIF support for code
 scanning"): ``message.text`` on every result, a location with a repository-relative,
 percent-encoded URI and ``region.startLine``, ``security-severity`` as a *string* on rules
-tagged ``security``, and no ``automationDetails.id`` unless asked, because it overrides the
-upload action's ``category``.
+tagged ``security``, no ``automationDetails.id`` unless asked, because it overrides the
+upload action's ``category``, and the limits that ``sarif_limits`` keeps to.
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
-import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -28,12 +30,14 @@ import sarif_om as om
 
 from sflint.fix.diff import byte_edit
 from sflint.fix.values import ByteEdit, ProposedFix
+from sflint.model import Finding
 from sflint.output import rule_docs
+from sflint.output.jsontext import Raw, dumper
+from sflint.output.sarif_limits import MAX_BYTES, MAX_TAGS, LeftOut, select
 
 __all__ = ["ByteEdit", "FixProvider", "ProposedFix", "build_log", "byte_edit", "render"]
 
 if TYPE_CHECKING:
-    from sflint.model import Finding
     from sflint.output import Report
     from sflint.rules.model import Rule
 
@@ -47,12 +51,28 @@ INFORMATION_URI: str | None = None
 # recipe is a new key, not a silent change of identity. primaryLocationLineHash is left to
 # the upload action, which computes it from the file (GitHub, "Preventing duplicate alerts").
 FINGERPRINT_KEY = "sflint/v1"
-# GitHub truncates rule descriptions longer than this ("SARIF support", reportingDescriptor).
+# GitHub truncates rule descriptions longer than this ("SARIF support", reportingDescriptor),
+# and limits a rule's name to 255 characters.
 _MAX_DESCRIPTION = 1024
+_MAX_NAME = 255
+# Text from the repository in a result (a permission or file name can be megabytes long) is
+# clipped, so that one finding cannot take the whole size budget.
+_MAX_MESSAGE = 2000
+_MAX_PROPERTY = 1000
+# A result's fixes past this size (a clone's whole file) are left out: GitHub ignores fixes,
+# and ``sflint check --diff`` shows them.
+_MAX_FIXES_BYTES = 64 * 1024
+# When the rule descriptors would take more than this, each is written short (its summary
+# as every text, no Markdown), so that results still fit MAX_BYTES (1,000 rules at most).
+_MAX_RULES_BYTES = 3_000_000
+_SHORT = 200
 # Values that must be written even when they equal sarif-om's class default: an absent
 # result.level means "the rule's default level", not "warning" (§3.27.10), and GitHub reads
 # defaultConfiguration.level for the alert's severity (§3.50.3).
 _ALWAYS_WRITE = frozenset({"level"})
+# Where a result sits in the log as json.dumps(indent=2) writes it: runs[0].results[i].
+_RESULT_INDENT = " " * 8
+_RESULT_SEPARATOR = ",\n" + _RESULT_INDENT
 
 
 # Given a finding, the machine fixes it can apply (usually one per FixOption with an
@@ -61,68 +81,62 @@ FixProvider = Callable[["Finding"], Sequence[ProposedFix]]
 
 
 def render(report: Report, fixes: FixProvider | None = None) -> str:
-    log = build_log(report, fixes)
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    dumps = dumper()
+    log, results = _build(report, fixes, dumps)
+    log["runs"][0]["results"] = [text for _, text in results]
+    return dumps(log, "") + "\n"
 
 
 def build_log(report: Report, fixes: FixProvider | None = None) -> dict[str, Any]:
     """The SARIF log as plain JSON values (for tests and for callers that merge runs)."""
+    log, results = _build(report, fixes, dumper(), keep_values=True)
+    log["runs"][0]["results"] = [value for value, _ in results]
+    return log
+
+
+# A result (when asked for: ``render`` needs only the text), and its text in the log.
+Result = tuple[dict[str, Any], str]
+
+
+def _build(
+    report: Report,
+    fixes: FixProvider | None,
+    dumps: Callable[[Any, str], str],
+    *,
+    keep_values: bool = False,
+) -> tuple[dict[str, Any], list[Result]]:
+    """The log without its results, and the results that fit (sarif_limits), in order."""
+    base = SRCROOT if report.base_uri else None
     rules = _rules_for(report)
     index = {rule_id: i for i, (rule_id, _) in enumerate(rules)}
-    driver = om.ToolComponent(
-        name=TOOL_NAME,
-        information_uri=INFORMATION_URI,
-        version=report.version,
-        semantic_version=report.version,
-        rules=[descriptor for _, descriptor in rules],
-    )
-    results = [
-        _result(
-            finding,
-            index[finding.rule],
-            fixes(finding)
-            if fixes
-            else report.proposed_fixes.get((finding.path, finding.fingerprint), ()),
-        )
-        for finding in sorted(report.findings, key=lambda f: f.sort_key)
-    ]
-    run = om.Run(
-        tool=om.Tool(driver=driver),
-        results=results,
-        # Lines are counted by the parser on Unicode text; GitHub only reads startLine.
-        column_kind="unicodeCodePoints",
-    )
-    if report.sarif_category:
-        # §3.17.4 / GitHub: the part of automationDetails.id up to the last "/" is the
-        # category, the rest a run id; a trailing "/" makes the whole value the category.
-        category = report.sarif_category
-        run.automation_details = om.RunAutomationDetails(
-            id=category if category.endswith("/") else category + "/"
-        )
-    log = om.SarifLog(version=SARIF_VERSION, schema_uri=SCHEMA_URI, runs=[run])
-    doc: dict[str, Any] = _to_json(log)
-    if report.base_uri:
-        _with_base(doc["runs"][0], report.base_uri)
-    # $schema and version first, as every SARIF reader's examples show them.
-    return {"$schema": doc.pop("$schema"), "version": doc.pop("version"), **doc}
+    log = _envelope(report, [descriptor for _, descriptor in rules])
+    if _size(dumps(log["runs"][0]["tool"], "")) > _MAX_RULES_BYTES:
+        log = _envelope(report, [_short(descriptor) for _, descriptor in rules])
+    # Each result is built and written once: a finding by identity (hashing one costs more,
+    # and every finding lives as long as the report), a summary by value (select makes new
+    # ones as it tries how many findings fit).
+    done: dict[object, Result] = {}
 
+    def result(entry: Finding | LeftOut) -> Result:
+        key: object = entry if isinstance(entry, LeftOut) else id(entry)
+        if key not in done:
+            if isinstance(entry, LeftOut):
+                value = _summary(entry, index[entry.rule], base)
+            else:
+                where = (entry.path, entry.fingerprint)
+                found = fixes(entry) if fixes else report.proposed_fixes.get(where, ())
+                value = _result(entry, index[entry.rule], found, base)
+            done[key] = (value if keep_values else {}, Raw(dumps(value, _RESULT_INDENT)))
+        return done[key]
 
-# The uriBaseId of every artifact location (SARIF 2.1.0 §3.4.4, §3.14.14): URIs stay
-# relative to the repository root, as GitHub requires ("SARIF support for code scanning":
-# a relative uri is relative to the root of the repository), and originalUriBaseIds says
-# where that root was on the machine that ran sflint, for viewers that open the files.
-SRCROOT = "SRCROOT"
+    def size(entry: Finding | LeftOut) -> int:
+        return _size(result(entry)[1]) + len(_RESULT_SEPARATOR)
 
-
-def _with_base(run: dict[str, Any], base_uri: str) -> None:
-    run["originalUriBaseIds"] = {SRCROOT: {"uri": base_uri}}
-    for result in run.get("results", []):
-        places = [loc["physicalLocation"]["artifactLocation"] for loc in result["locations"]]
-        places += [
-            c["artifactLocation"] for f in result.get("fixes", []) for c in f["artifactChanges"]
-        ]
-        for place in places:
-            place["uriBaseId"] = SRCROOT
+    security = {r.id: r.security_severity or 0.0 for r in report.rules}
+    # 64 bytes to spare: the final newline, and the results' opening and closing lines.
+    budget = MAX_BYTES - _size(dumps(log, "")) - 64
+    chosen = select(report.findings, size, budget, security)
+    return log, [result(f) for f in chosen.findings] + [result(s) for s in chosen.left_out]
 
 
 def artifact_uri(path: str) -> str:
@@ -141,7 +155,7 @@ def artifact_uri(path: str) -> str:
     return quote(posix.encode("utf-8", "surrogateescape"), safe="/")
 
 
-def sarif_fixes(proposed: Iterable[ProposedFix]) -> list[dict[str, Any]]:
+def sarif_fixes(proposed: Iterable[ProposedFix], base: str | None = None) -> list[dict[str, Any]]:
     """SARIF ``fixes`` (§3.55) for a result, from the fix engine's byte edits.
 
     One artifactChange per file (§3.56), replacements in file order with a byte region
@@ -161,33 +175,59 @@ def sarif_fixes(proposed: Iterable[ProposedFix]) -> list[dict[str, Any]]:
                 if before.offset + before.length > after.offset:
                     raise ValueError(f"overlapping edits in {path} at byte {after.offset}")
             replacements = [
-                om.Replacement(
-                    deleted_region=om.Region(byte_offset=e.offset, byte_length=e.length),
-                    inserted_content=_content(e.text),
-                )
+                {
+                    "deletedRegion": {"byteLength": e.length, "byteOffset": e.offset},
+                    "insertedContent": _content(e.text),
+                }
                 for e in edits
                 if e.offset >= 0 and e.length >= 0
             ]
             if replacements:
                 changes.append(
-                    om.ArtifactChange(
-                        artifact_location=om.ArtifactLocation(uri=artifact_uri(path)),
-                        replacements=replacements,
-                    )
+                    {"artifactLocation": _artifact(path, base), "replacements": replacements}
                 )
         if changes:
-            fix_obj = om.Fix(artifact_changes=changes, description=om.Message(text=fix.description))
-            out.append(_to_json(fix_obj))
+            out.append({"artifactChanges": changes, "description": _message(fix.description)})
     return out
 
 
-def _content(text: str | bytes) -> Any:
+def _content(text: str | bytes) -> dict[str, str]:
     if isinstance(text, str):
-        return om.ArtifactContent(text=text)
+        return {"text": text}
     try:
-        return om.ArtifactContent(text=text.decode("utf-8"))
+        return {"text": text.decode("utf-8")}
     except UnicodeDecodeError:
-        return om.ArtifactContent(binary=base64.b64encode(text).decode("ascii"))
+        return {"binary": base64.b64encode(text).decode("ascii")}
+
+
+def _envelope(report: Report, descriptors: list[Any]) -> dict[str, Any]:
+    """The log with its one run and no results yet."""
+    driver = om.ToolComponent(
+        name=TOOL_NAME,
+        information_uri=INFORMATION_URI,
+        version=report.version,
+        semantic_version=report.version,
+        rules=descriptors,
+    )
+    run = om.Run(
+        tool=om.Tool(driver=driver),
+        results=[],
+        # Lines are counted by the parser on Unicode text; GitHub only reads startLine.
+        column_kind="unicodeCodePoints",
+    )
+    if report.sarif_category:
+        # §3.17.4 / GitHub: the part of automationDetails.id up to the last "/" is the
+        # category, the rest a run id; a trailing "/" makes the whole value the category.
+        category = report.sarif_category
+        run.automation_details = om.RunAutomationDetails(
+            id=category if category.endswith("/") else category + "/"
+        )
+    log = om.SarifLog(version=SARIF_VERSION, schema_uri=SCHEMA_URI, runs=[run])
+    doc: dict[str, Any] = _to_json(log)
+    if report.base_uri:
+        doc["runs"][0]["originalUriBaseIds"] = {SRCROOT: {"uri": report.base_uri}}
+    # $schema and version first, as every SARIF reader's examples show them.
+    return {"$schema": doc.pop("$schema"), "version": doc.pop("version"), **doc}
 
 
 def _rules_for(report: Report) -> list[tuple[str, Any]]:
@@ -208,14 +248,14 @@ def _descriptor(rule: Rule) -> Any:
     summary = rule.summary.strip() or rule.name
     why = rule.docs.why.strip() or summary
     properties: dict[str, Any] = {
-        "tags": list(dict.fromkeys(rule.tags)),
+        "tags": list(dict.fromkeys(rule.tags))[:MAX_TAGS],
         "precision": rule.precision,
     }
     if rule.security_severity is not None:
         properties["security-severity"] = _security_severity(rule.security_severity)
     return om.ReportingDescriptor(
         id=rule.id,
-        name=rule.name,
+        name=_clip(rule.name, _MAX_NAME),
         short_description=om.MultiformatMessageString(text=_clip(summary)),
         full_description=om.MultiformatMessageString(text=_clip(why)),
         help=om.MultiformatMessageString(
@@ -223,6 +263,20 @@ def _descriptor(rule: Rule) -> Any:
         ),
         default_configuration=om.ReportingConfiguration(level=rule.severity.value),
         properties=properties,
+    )
+
+
+def _short(descriptor: Any) -> Any:
+    """The descriptor with its summary, clipped short, as every text (see _MAX_RULES_BYTES)."""
+    text = _clip(descriptor.short_description.text, _SHORT)
+    return om.ReportingDescriptor(
+        id=descriptor.id,
+        name=descriptor.name,
+        short_description=om.MultiformatMessageString(text=text),
+        full_description=om.MultiformatMessageString(text=text),
+        help=om.MultiformatMessageString(text=text),
+        default_configuration=descriptor.default_configuration,
+        properties=descriptor.properties,
     )
 
 
@@ -238,36 +292,91 @@ def _bare_descriptor(finding: Finding) -> Any:
     )
 
 
-def _result(finding: Finding, rule_index: int, proposed: Sequence[ProposedFix]) -> Any:
-    line = max(finding.line, 1)
+def _result(
+    finding: Finding, rule_index: int, proposed: Sequence[ProposedFix], base: str | None
+) -> dict[str, Any]:
+    """One result, its properties in sarif-om's order (the order the snapshots show)."""
     properties: dict[str, Any] = {
-        "component": {"type": finding.type_name, "name": finding.component_name},
-        "key": finding.key,
+        "component": {
+            "type": finding.type_name,
+            "name": _clip(finding.component_name, _MAX_PROPERTY),
+        },
+        "key": _clip(finding.key, _MAX_PROPERTY),
     }
     if finding.persona is not None:
-        properties["persona"] = finding.persona
+        properties["persona"] = _clip(finding.persona, _MAX_PROPERTY)
     if finding.fixes:
-        properties["fixOptions"] = [option.title for option in finding.fixes]
-    result = om.Result(
-        rule_id=finding.rule,
-        rule_index=rule_index,
-        level=finding.severity.value,
-        message=om.Message(text=finding.message.strip() or f"{finding.rule} {finding.name}"),
-        locations=[
-            om.Location(
-                physical_location=om.PhysicalLocation(
-                    artifact_location=om.ArtifactLocation(uri=artifact_uri(finding.path)),
-                    region=om.Region(start_line=line, end_line=line),
-                )
-            )
-        ],
-        partial_fingerprints={FINGERPRINT_KEY: finding.fingerprint},
-        properties=properties,
-    )
-    fixes = sarif_fixes(proposed)
-    if fixes:
-        result.fixes = fixes
+        properties["fixOptions"] = [_clip(o.title, _MAX_PROPERTY) for o in finding.fixes]
+    result: dict[str, Any] = {
+        "message": _message(finding.message.strip() or f"{finding.rule} {finding.name}")
+    }
+    if sum(len(e.text) for fix in proposed for e in fix.edits) > _MAX_FIXES_BYTES:
+        properties["fixesLeftOut"] = "too large for SARIF; sflint check --diff shows them"
+    elif fixes := sarif_fixes(proposed, base):
+        result["fixes"] = fixes
+    result["level"] = finding.severity.value
+    result["locations"] = [_location(finding.path, finding.line, base)]
+    result["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
+    result["properties"] = properties
+    result["ruleId"] = finding.rule
+    result["ruleIndex"] = rule_index
     return result
+
+
+def _summary(left_out: LeftOut, rule_index: int, base: str | None) -> dict[str, Any]:
+    """The result that says how many findings of a rule the SARIF leaves out (sarif_limits)."""
+    return {
+        "message": _message(left_out.message),
+        "level": left_out.severity.value,
+        "locations": [_location(left_out.path, left_out.line, base)],
+        "partialFingerprints": {FINGERPRINT_KEY: left_out.fingerprint},
+        "properties": {"leftOut": left_out.count},
+        "ruleId": left_out.rule,
+        "ruleIndex": rule_index,
+    }
+
+
+def _location(path: str, line: int, base: str | None) -> dict[str, Any]:
+    line = max(line, 1)
+    return {
+        "physicalLocation": {
+            "artifactLocation": _artifact(path, base),
+            "region": {"endLine": line, "startLine": line},
+        }
+    }
+
+
+# The uriBaseId of every artifact location (SARIF 2.1.0 §3.4.4, §3.14.14): URIs stay
+# relative to the repository root, as GitHub requires ("SARIF support for code scanning":
+# a relative uri is relative to the root of the repository), and originalUriBaseIds says
+# where that root was on the machine that ran sflint, for viewers that open the files.
+SRCROOT = "SRCROOT"
+
+
+def _artifact(path: str, base: str | None) -> dict[str, str]:
+    place = {"uri": artifact_uri(path)}
+    if base is not None:
+        place["uriBaseId"] = base
+    return place
+
+
+# A run of backslashes before a square bracket, or a bracket alone.
+_LINK_SYNTAX = re.compile(r"(\\*)([\[\]])")
+
+
+def _message(text: str) -> dict[str, str]:
+    """A plain-text message (§3.11.3) whose text shows as written.
+
+    SARIF 2.1.0 §3.11.6: in a plain text message, ``[text](destination)`` is an embedded
+    link, and literal square brackets in link text "SHALL be escaped with a backslash".
+    Messages carry names from the repository, so a permission named ``[click](https://x)``
+    would become a link on the alert: every bracket is escaped instead, and the backslashes
+    right before one are doubled (the grammar's escaped ``\\``), so nothing reads as a link.
+    """
+    text = _clip(text, _MAX_MESSAGE)
+    if "[" in text or "]" in text:
+        text = _LINK_SYNTAX.sub(lambda m: m.group(1) * 2 + "\\" + m.group(2), text)
+    return {"text": text}
 
 
 def _security_severity(value: float) -> str:
@@ -275,8 +384,14 @@ def _security_severity(value: float) -> str:
     return f"{value:.1f}" if round(value, 1) == value else repr(float(value))
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= _MAX_DESCRIPTION else text[: _MAX_DESCRIPTION - 1] + "…"
+def _clip(text: str, limit: int = _MAX_DESCRIPTION) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _size(text: str) -> int:
+    """Bytes of ``text`` in the UTF-8 file (a lone surrogate of a non-UTF-8 file name is
+    written as U+FFFD, three bytes too)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _to_json(value: Any) -> Any:

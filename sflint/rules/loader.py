@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +71,12 @@ def compile_matcher(spec: dict[str, Any]) -> m.Matcher:
     if kind == "xpath":
         from lxml import etree
 
-        # XPath 1.0 string literals cannot contain their own quote, so removing them leaves
-        # only the expression's syntax; a "$" there is a variable, which nothing binds.
-        if "$" in re.sub(r"'[^']*'|\"[^\"]*\"", "", value):
-            raise etree.XPathSyntaxError("variables ($name) are not supported")
-        compiled = etree.XPath(value)
+        from sflint.rules import xpath_subset
+
+        # Only expressions that evaluate in linear time (xpath_subset); no EXSLT regular
+        # expressions (lxml's regexp=True default), which would run Python's re on file text.
+        xpath_subset.check(value)
+        compiled = etree.XPath(value, regexp=False, smart_strings=False)
         # Variables, prefixes and unknown functions compile but fail when run: run it once
         # on an empty document so that the rule file is rejected now, with its line.
         compiled(etree.fromstring(b"<PermissionSet/>"))
@@ -131,9 +131,11 @@ def _xpath_where(spec: Any, where: JsonPath) -> JsonPath:
 def _compile(doc: Document, spec: dict[str, Any], where: JsonPath) -> m.Matcher:
     from lxml import etree
 
+    from sflint.rules.xpath_subset import UnsafeXPath
+
     try:
         return compile_matcher(spec)
-    except etree.XPathError as exc:  # syntax errors and evaluation errors alike
+    except (etree.XPathError, UnsafeXPath) as exc:  # syntax, evaluation and cost alike
         raise doc.error(_xpath_where(spec, where), f"invalid xpath: {exc}") from None
 
 
@@ -315,6 +317,13 @@ def parse_rule(doc: Document) -> Rule:
     )
 
 
+# Rule files loaded from all rule folders together, the built-in pack included: a rule folder
+# can come with a pull request, each rule runs on every component or persona, and SARIF
+# describes every rule (GitHub accepts at most 25,000 per run, "SARIF support for code
+# scanning"). Real packs hold tens of rules.
+MAX_RULES = 1000
+
+
 def load_rules(
     folders: tuple[Path, ...], display_root: Path | None = None, cache: Path | None = None
 ) -> tuple[Rule, ...]:
@@ -324,7 +333,13 @@ def load_rules(
     for folder in folders:
         if not folder.is_dir():
             raise UsageError(f"rule folder not found: {folder}")
-        for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+        if len(rules) + len(files) > MAX_RULES:
+            raise UsageError(
+                f"{_display(folder, display_root)}: {len(files)} rule files; at most {MAX_RULES}"
+                " are loaded from all rule folders together"
+            )
+        for file in files:
             shown = _display(file, display_root)
             # Each rule file must be a regular file inside its folder (no link out of it).
             doc = load_checked(file, shown, SCHEMA, cache, root=folder)

@@ -197,29 +197,35 @@ class UserPermission:
             ]
         else:
             seen: set[Location] = set()
+            muting: dict[str, list[str]] = {}  # by group: its muting sets' files, found once
             for eg in subject.access.grants:
                 if eg.muted_by is not None or not self._accepts(eg.grant, cat):
                     continue
                 if eg.grant.location in seen:  # held twice (directly and via a group)
                     continue
                 seen.add(eg.grant.location)
-                hits.append(_persona_hit(eg, subject.access, self._values(eg.grant, cat)))
+                values = self._values(eg.grant, cat)
+                hits.append(_persona_hit(eg, subject.access, values, muting))
         return (bool(hits), tuple(hits))
 
 
-def _persona_hit(eg: EffectiveGrant, access: Access, values: list[tuple[str, str]]) -> Hit:
+def _persona_hit(
+    eg: EffectiveGrant, access: Access, values: list[tuple[str, str]], muting: dict[str, list[str]]
+) -> Hit:
     # The files whose change can make or unmake this finding besides the grant's own: the
     # group that pulls the set in, that group's muting sets, and the persona's config.
     related: list[str] = []
     if eg.group is not None:
         related += eg.group.files
-        muting = {m.name for m in eg.group.muting_members}
-        related += [
-            path
-            for c in access.components
-            if c.type is ComponentType.MUTING_PERMISSION_SET and c.name in muting
-            for path in c.files
-        ]
+        if eg.group.name not in muting:
+            names = {m.name for m in eg.group.muting_members}
+            muting[eg.group.name] = [
+                path
+                for c in access.components
+                if c.type is ComponentType.MUTING_PERMISSION_SET and c.name in names
+                for path in c.files
+            ]
+        related += muting[eg.group.name]
     if access.persona.signal is None:
         related.append(access.persona.location.path)
     return Hit(
@@ -432,9 +438,11 @@ class XPath:
     of the component with namespaces removed, so ``//userPermissions[name='X']`` reads as
     the file looks. Element results are hits; any other non-empty result matches the file.
 
-    XPath 1.0 in lxml can read nothing but the document (no extension functions or EXSLT
-    namespaces are registered), so an expression from a repository's rule folder is safe to
-    run; the file is parsed with the same safe settings as everywhere else.
+    XPath 1.0 in lxml can read nothing but the document (no extension functions, and no
+    EXSLT regular expressions: compiled with ``regexp=False``), and the loader accepts only
+    expressions that run in linear time (``sflint.rules.xpath_subset``), so an expression
+    from a repository's rule folder is safe to run. Only files the reader accepted reach it
+    (``load_with_sources``), parsed with the same safe settings as everywhere else.
 
     A result that is not elements (``count(...) > 3``, a string) matches the component as a
     whole: one hit at its root element whose ``detail`` is the component's name.
@@ -540,11 +548,18 @@ class Any_:
     def evaluate(self, subject: Subject) -> Result:
         matched = False
         hits: list[Hit] = []
+        # Hits already kept, by value but with the component by identity: comparing each new
+        # hit with every kept one (or hashing its whole component) was quadratic.
+        seen: set[tuple[object, ...]] = set()
         for child in self.children:
             ok, child_hits = child.evaluate(subject)
             if ok:
                 matched = True
-                hits.extend(h for h in child_hits if h not in hits)
+                for h in child_hits:
+                    ident = (h.location, h.key, id(h.component), h.values, h.related)
+                    if ident not in seen:
+                        seen.add(ident)
+                        hits.append(h)
         return (matched, tuple(hits))
 
 
