@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from sflint.project import Project
     from sflint.rules.model import Rule
 
-ProposedFixes = dict[tuple[str, str], tuple["ProposedFix", ...]]
+# Machine fixes by (path, line, fingerprint) of the finding they fix.
+ProposedFixes = dict[tuple[str, int, str], tuple["ProposedFix", ...]]
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class _Part:
     components: int
     forceignored: int
     status: int  # the project's own fail_on decides for its findings
-    proposed_fixes: Mapping[tuple[str, str], tuple[ProposedFix, ...]]
+    proposed_fixes: Mapping[tuple[str, int, str], tuple[ProposedFix, ...]]
     project: ProjectInfo
     root: Path
 
@@ -317,9 +318,9 @@ def _sarif_fixes(checked: Checked, prefix: str) -> ProposedFixes:
     loaded = checked.loaded
     found = proposed_fixes(checked.findings, loaded.components, loaded.project.root)
     return {
-        (prefix + path, fingerprint): tuple(
+        (prefix + path, line, fingerprint): tuple(
             replace(fix, edits=tuple(replace(e, path=prefix + e.path) for e in fix.edits))
             for fix in value
         )
-        for (path, fingerprint), value in found.items()
+        for (path, line, fingerprint), value in found.items()
     }

@@ -17,12 +17,14 @@ clones, group members and persona references are looked up in indexes built once
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sflint.config import Config
 from sflint.fix.ops import (
@@ -35,6 +37,9 @@ from sflint.fix.ops import (
     plan_clone_decomposed,
 )
 from sflint.fix.values import ByteEdit, FileEdit, FixError, Patch, Plan, ProposedFix, Unit
+
+if TYPE_CHECKING:
+    from sflint.fix.ops import Splice
 from sflint.model import CloneNaming, Component, ComponentType, Finding
 
 __all__ = ["ACTIONS", "plan", "proposed_fixes"]
@@ -101,6 +106,32 @@ def _read(root: Path, rel: str) -> bytes:
 # Option 1: edit the file that grants the permission
 
 
+def _own_edits(
+    path: str, data: bytes, shares: dict[str, tuple[Splice, ...]], fixed: list[Finding]
+) -> list[tuple[Finding, tuple[ByteEdit, ...]]]:
+    """Each finding's own part of its permission's share: the splices from its element's line
+    up to the next finding of that permission (the first finding also takes any before it).
+    The parts partition the share, so applied together they are exactly what ``--fix``
+    writes; and a file that grants one permission N times costs N edits, not N x N (each
+    finding used to carry the whole share)."""
+    by_key: dict[str, list[Finding]] = defaultdict(list)
+    for f in fixed:
+        by_key[f.key].append(f)
+    out: list[tuple[Finding, tuple[ByteEdit, ...]]] = []
+    for key, findings in by_key.items():
+        lines = sorted({f.line for f in findings})
+        parts: list[list[ByteEdit]] = [[] for _ in lines]
+        line, counted = 1, 0
+        for s in sorted(shares[key], key=lambda splice: splice.start):
+            line += data.count(b"\n", counted, s.start)  # a running count: one pass per key
+            counted = s.start
+            index = max(bisect.bisect_right(lines, line) - 1, 0)
+            parts[index].append(ByteEdit(path, s.start, s.end - s.start, s.replacement))
+        edits = {at: tuple(part) for at, part in zip(lines, parts, strict=True)}
+        out.extend((f, edits[f.line]) for f in findings)
+    return out
+
+
 def _disable(
     root: Path, findings: list[Finding], errors: list[str]
 ) -> tuple[list[Unit], list[tuple[Finding, tuple[ByteEdit, ...]]]]:
@@ -132,11 +163,7 @@ def _disable(
             continue
         shares = dict(done.shares)
         fixed = [f for f in group if f.key in shares]  # else nothing enabled to disable
-        for f in fixed:
-            share = tuple(
-                ByteEdit(path, s.start, s.end - s.start, s.replacement) for s in shares[f.key]
-            )
-            changes.append((f, share))
+        changes.extend(_own_edits(path, before, shares, fixed))
         if done.after != before:
             units.append(Unit(edits=(FileEdit(file, before, done.after),), fixed=tuple(fixed)))
     return units, changes
@@ -496,13 +523,15 @@ def plan(
 
 def proposed_fixes(
     findings: tuple[Finding, ...], components: tuple[Component, ...], root: Path
-) -> dict[tuple[str, str], tuple[ProposedFix, ...]]:
+) -> dict[tuple[str, int, str], tuple[ProposedFix, ...]]:
     """Option 1 of each fixable finding as byte edits, for outputs that carry machine fixes
     (SARIF ``fixes``), from the plan ``--fix`` would carry out. A fix that deletes a whole
-    file (a decomposed beta grant file) has no replacement form in SARIF and is left out."""
-    out: dict[tuple[str, str], tuple[ProposedFix, ...]] = {}
+    file (a decomposed beta grant file) has no replacement form in SARIF and is left out.
+    Keyed by (path, line, fingerprint): a permission granted twice in one file gives two
+    findings with one fingerprint, each with its own element's edit."""
+    out: dict[tuple[str, int, str], tuple[ProposedFix, ...]] = {}
     for f, edits in plan(findings, components, root, "edit").changes:
         option = next(o for o in f.fixes if o.action == ACTIONS["edit"])
         if edits:
-            out[(f.path, f.fingerprint)] = (ProposedFix(option.title, edits),)
+            out[(f.path, f.line, f.fingerprint)] = (ProposedFix(option.title, edits),)
     return out

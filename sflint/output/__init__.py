@@ -101,8 +101,11 @@ class Report:
     show_fixes: bool = False
     color: bool = False
     sarif_category: str | None = None
-    # Machine fixes by (path, fingerprint) of the finding, for formats that carry them (SARIF).
-    proposed_fixes: Mapping[tuple[str, str], tuple[ProposedFix, ...]] = field(default_factory=dict)
+    # Machine fixes by (path, line, fingerprint) of the finding, for the formats that carry
+    # them (SARIF).
+    proposed_fixes: Mapping[tuple[str, int, str], tuple[ProposedFix, ...]] = field(
+        default_factory=dict
+    )
     projects: tuple[ProjectInfo, ...] = ()
     # The folder every path is relative to, as an absolute file URI ending in "/" (SARIF's
     # originalUriBaseIds); None: not known (a report built by hand).

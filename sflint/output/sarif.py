@@ -123,7 +123,7 @@ def _build(
             if isinstance(entry, LeftOut):
                 value = _summary(entry, index[entry.rule], base)
             else:
-                where = (entry.path, entry.fingerprint)
+                where = (entry.path, entry.line, entry.fingerprint)
                 found = fixes(entry) if fixes else report.proposed_fixes.get(where, ())
                 value = _result(entry, index[entry.rule], found, base)
             done[key] = (value if keep_values else {}, Raw(dumps(value, _RESULT_INDENT)))
