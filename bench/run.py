@@ -362,7 +362,8 @@ def table(scenario: Scenario, info: dict[str, object], xml_name: str) -> str:
     out = [
         f"\n## {scenario.name}: {info['files']} files, {mb:.0f} MB, {info['findings']} findings",
         "",
-        f"| run | wall s | x {xml_name} | x import baseline | CPU s | CPU x {xml_name} | peak MB | target (wall) |",
+        f"| run | wall s | x {xml_name} | x import baseline | CPU s | CPU x {xml_name} "
+        "| peak MB | target (wall) |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, timing in rows.items():
@@ -370,10 +371,12 @@ def table(scenario: Scenario, info: dict[str, object], xml_name: str) -> str:
         if name in TARGETS:
             base, limit = TARGETS[name]
             ratio = timing.seconds / (xml if base == "xmllint" else imports)
-            target = f"<= {limit}x {'xmllint' if base == 'xmllint' else 'imports'}: {'met' if ratio <= limit else 'MISSED'}"
+            against = "xmllint" if base == "xmllint" else "imports"
+            target = f"<= {limit}x {against}: {'met' if ratio <= limit else 'MISSED'}"
         out.append(
             f"| {name} | {timing.seconds:.3f} | {timing.seconds / xml:.2f} | "
-            f"{timing.seconds / imports:.2f} | {timing.cpu:.2f} | {timing.cpu / rows['xmllint'].cpu:.2f} | "
+            f"{timing.seconds / imports:.2f} | {timing.cpu:.2f} | "
+            f"{timing.cpu / rows['xmllint'].cpu:.2f} | "
             f"{timing.peak_mb:.0f} | {target} |"
         )
     same = info["same"]
@@ -410,7 +413,8 @@ def startup(sflint: list[str], runs: int) -> str:
             f'| python -c "import lxml.etree, yaml, click" | {imports:.3f} | 1.00 |',
             f"| sflint --version | {version:.3f} | {version / imports:.2f} |",
             f"| sflint --help | {helps:.3f} | {helps / imports:.2f} |",
-            f"| sflint check <one file> (example project, warm) | {hook:.3f} | {hook / imports:.2f} |",
+            f"| sflint check <one file> (example project, warm) | {hook:.3f} "
+            f"| {hook / imports:.2f} |",
         ]
     )
 
@@ -437,11 +441,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             project = enterprise_project(work / "enterprise", args.profiles, args.sets)
             sets = project / "force-app" / "main" / "default" / "permissionsets"
             scenario = Scenario(
-                f"synthetic enterprise project ({args.profiles} profiles of 2.3 MB, {args.sets} sets of 67 KB, 10 groups)",
+                f"synthetic enterprise project ({args.profiles} profiles of 2.3 MB,"
+                f" {args.sets} sets of 67 KB, 10 groups)",
                 [project],
                 (
                     project,
-                    f"force-app/main/default/permissionsets/Set_{args.sets // 2:04d}.permissionset-meta.xml",
+                    "force-app/main/default/permissionsets/"
+                    f"Set_{args.sets // 2:04d}.permissionset-meta.xml",
                 ),
                 sets / f"Set_{args.sets // 2 + 1:04d}.permissionset-meta.xml",
             )
