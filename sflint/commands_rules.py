@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from sflint.errors import UsageError, show_error
+from sflint.errors import USAGE, UsageError, show_error
 from sflint.rules.model import Rule
+from sflint.sanitize import inert
 
 
 class RulesFormat(str, enum.Enum):
@@ -17,10 +18,20 @@ class RulesFormat(str, enum.Enum):
     MARKDOWN = "markdown"  # docs/rules.md
 
 
-def _rules(rule_dirs: tuple[Path, ...], cache: Path | None) -> tuple[Rule, ...]:
+def _rules(rule_dirs: tuple[Path, ...], cache: Path | None, err: TextIO) -> tuple[Rule, ...] | None:
+    """The built-in rules and those of ``rule_dirs``; None once a load error is printed."""
     from sflint.rules.loader import builtin_rules_dir, load_rules
 
-    return load_rules((builtin_rules_dir(), *rule_dirs), cache=cache)
+    try:
+        return load_rules((builtin_rules_dir(), *rule_dirs), cache=cache)
+    except UsageError as exc:
+        show_error(exc, err)
+        return None
+
+
+def _write(out: TextIO, text: str) -> None:
+    """Rule text may come from a repository's rule folder: each line is shown inert."""
+    out.writelines(inert(line) + "\n" for line in text.splitlines())
 
 
 def list_rules(
@@ -34,14 +45,13 @@ def list_rules(
 
     out = out or sys.stdout
     err = err or sys.stderr
-    try:
-        rules = _rules(rule_dirs, cache)
-    except UsageError as exc:
-        return show_error(exc, err)
+    rules = _rules(rule_dirs, cache, err)
+    if rules is None:
+        return USAGE
     if fmt is RulesFormat.MARKDOWN:
-        out.write(rule_docs.rules_markdown(rules))
+        _write(out, rule_docs.rules_markdown(rules))
     else:
-        out.write(rule_docs.rules_table(rules))
+        _write(out, rule_docs.rules_table(rules))
     return 0
 
 
@@ -57,10 +67,9 @@ def check_examples(
 
     out = out or sys.stdout
     err = err or sys.stderr
-    try:
-        rules = _rules(rule_dirs, cache)
-    except UsageError as exc:
-        return show_error(exc, err)
+    rules = _rules(rule_dirs, cache, err)
+    if rules is None:
+        return USAGE
     problems = [
         f"{r.source}: {r.id} has no {kind.value} example"
         for r in rules
@@ -68,8 +77,7 @@ def check_examples(
     ]
     outcomes = run_examples(rules, rule_dirs, cache)
     problems += [o.describe() for o in outcomes if not o.ok]
-    for line in problems:
-        out.write(line + "\n")
+    _write(out, "\n".join(problems))
     passed = sum(o.ok for o in outcomes)
     out.write(f"{passed} of {len(outcomes)} examples of {len(rules)} rules hold.\n")
     return 1 if problems else 0
@@ -86,13 +94,11 @@ def explain_rule(
 
     out = out or sys.stdout
     err = err or sys.stderr
-    try:
-        rules = _rules(rule_dirs, cache)
-    except UsageError as exc:
-        return show_error(exc, err)
+    rules = _rules(rule_dirs, cache, err)
+    if rules is None:
+        return USAGE
     rule = next((r for r in rules if ident in (r.id, r.name)), None)
     if rule is None:
-        err.write(f"sflint: error: unknown rule {ident!r} (see `sflint rules`)\n")
-        return 2
-    out.write(rule_docs.explain_text(rule))
+        return show_error(UsageError(f"unknown rule {ident!r} (see `sflint rules`)"), err)
+    _write(out, rule_docs.explain_text(rule))
     return 0

@@ -95,3 +95,20 @@ def test_inert() -> None:
 )
 def test_markdown_neutralises_mentions_references_and_autolinks(text: str, expected: str) -> None:
     assert escape(text) == expected
+
+
+def test_rule_text_from_a_rule_folder_is_shown_inert(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "ACME001-x.yaml").write_text(
+        'id: ACME001\nname: x\nsummary: "s\\e[2J\\u202e"\nseverity: note\nscope: file\n'
+        "match: {user_permission: {name: ModifyAllData}}\nmessage: m\n"
+        'docs: {why: "w\\e]8;;evil\\a", how_to_fix: h}\n'
+    )
+    for args in (["rules"], ["rules", "--format", "markdown"], ["explain", "ACME001"]):
+        assert main([*args, "--rules", str(rules)]) == 0
+        out = capsys.readouterr().out
+        assert _LIVE.search(out) is None, args
+        assert "s\\x1b[2J\\u202e" in out, args
