@@ -1,13 +1,21 @@
-"""One project's check: the loaded project's rules evaluated, kept to what the user asked
-about, suppressions applied. Pure: no I/O (``pipeline.load`` reads, ``batch`` writes)."""
+"""One project's check: the loaded project's rules evaluated, the accepted findings split
+off (``waivers``), those a revision already had left out (``--new-since``), and the rest
+kept to what the user asked about. Pure: no I/O (``pipeline.load`` reads, ``batch``
+writes)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import TYPE_CHECKING
 
-from sflint.model import Finding
+from sflint.model import Finding, Notice, Waiver
 from sflint.pipeline import Loaded
 from sflint.settings import FailOn
+
+if TYPE_CHECKING:
+    from sflint.baseline import Baseline
 
 
 @dataclass(frozen=True)
@@ -16,7 +24,10 @@ class Checked:
 
     loaded: Loaded
     findings: tuple[Finding, ...]
-    suppressed: tuple[Finding, ...] = ()
+    suppressed: tuple[Finding, ...] = ()  # each with its waiver
+    notices: tuple[Notice, ...] = ()
+    # With --new-since: the findings left out because the revision has them too.
+    preexisting: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -24,10 +35,23 @@ class Checked:
         return exit_code(self.findings, self.loaded.settings.fail_on)
 
 
-def check(loaded: Loaded) -> Checked:
+@dataclass(frozen=True)
+class Triage:
+    """How a check treats accepted findings: ``ignores`` false (``--no-ignores``) reports
+    every finding, whatever accepted it; ``baseline`` is the project's baseline file, read;
+    ``previous`` the findings of the ``--new-since`` revision as (fingerprint, path)."""
+
+    ignores: bool = True
+    baseline: Baseline | None = None
+    previous: Sequence[tuple[str, str]] | None = None
+    today: date | None = None  # for exceptions' expiry; None: the system's date
+
+
+def evaluate_all(loaded: Loaded) -> list[Finding]:
+    """Every finding of the project, in order, before anything is left out."""
     from sflint.engine import evaluate
 
-    findings = evaluate(
+    return evaluate(
         loaded.rules,
         loaded.components,
         loaded.accesses,
@@ -35,14 +59,38 @@ def check(loaded: Loaded) -> Checked:
         loaded.sources,
         loaded.index,
     )
+
+
+def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
+    from sflint.baseline import match
+    from sflint.waivers import waive
+
+    triage = triage or Triage()
+    findings = evaluate_all(loaded)
+    # Exceptions and baseline entries are judged against the whole project, so that one
+    # that matches nothing is found on a pre-commit run of a few files too.
+    waivers: Sequence[Waiver | None] = [None] * len(findings)
+    notices: tuple[Notice, ...] = ()
+    if triage.ignores:
+        marks = [s for c in loaded.components for s in c.suppressions]
+        exceptions = loaded.settings.config.exceptions
+        today = triage.today or date.today()
+        waived = waive(findings, marks, exceptions, triage.baseline, today)
+        waivers, notices = waived.waivers, waived.notices
+    new = [True] * len(findings)
+    if triage.previous is not None:
+        known = [(fp, path, 1) for fp, path in triage.previous]
+        new = [hit is None for hit in match(findings, known)]
+    rows = list(zip(findings, waivers, new, strict=True))
+    kept = tuple(f for f, w, n in rows if w is None and n)
+    suppressed = tuple(replace(f, waiver=w) for f, w, n in rows if w is not None and n)
+    preexisting = sum(1 for _, w, n in rows if w is None and not n)
     targets = loaded.settings.targets
     if targets is not None:
         targets = _whole_components(targets, loaded)
-        findings = [f for f in findings if _in_targets(f, targets)]
-    marks = [s for c in loaded.components for s in c.suppressions]
-    suppressed = tuple(f for f in findings if any(s.covers(f) for s in marks))
-    kept = tuple(f for f in findings if f not in suppressed)
-    return Checked(loaded, kept, suppressed)
+        kept = tuple(f for f in kept if _in_targets(f, targets))
+        suppressed = tuple(f for f in suppressed if _in_targets(f, targets))
+    return Checked(loaded, kept, suppressed, notices, preexisting)
 
 
 def _whole_components(targets: tuple[str, ...], loaded: Loaded) -> tuple[str, ...]:

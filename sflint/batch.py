@@ -24,10 +24,12 @@ from sflint.settings import Options, check_exists
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from sflint.app import Checked
+    from sflint.app import Checked, Triage
+    from sflint.baseline import Baseline
     from sflint.catalogue import Catalogue
     from sflint.fix.values import ProposedFix
-    from sflint.model import Finding
+    from sflint.model import Finding, Location, Notice
+    from sflint.pipeline import Loaded
     from sflint.project import Project
     from sflint.rules.model import Rule
 
@@ -49,6 +51,8 @@ class _Part:
     proposed_fixes: Mapping[tuple[str, int, str], tuple[ProposedFix, ...]]
     project: ProjectInfo
     root: Path
+    notices: tuple[Notice, ...] = ()
+    preexisting: int = 0
 
 
 def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -101,10 +105,17 @@ def _check_all(
     seen = {root for root, _, _ in queue}
     empty: list[tuple[Checked, Path]] = []  # named, without permission metadata of their own
     diff_status = 0
+    if options.baseline is not None and len(queue) > 1:
+        raise UsageError(
+            "--baseline names one file, and these paths are in several projects: leave it"
+            " out, and each project's .sflint-baseline.json is used"
+        )
     while queue:
         root, paths, named = queue.pop(0)
         load_options = replace(options.load, paths=paths)
-        checked = check(load(load_options, catalogue))
+        loaded = load(load_options, catalogue)
+        triage = _triage(options, loaded, catalogue)
+        checked = check(loaded, triage)
         project = checked.loaded.project
         for nested in _nested(project.nested, paths or (Path.cwd(),), seen):
             seen.add(nested)
@@ -117,7 +128,7 @@ def _check_all(
             diff_status = max(diff_status, _fix(checked, options, base, out, err))
             if options.diff:
                 continue
-            checked = check(load(load_options, catalogue))  # what remains after the edits
+            checked = check(load(load_options, catalogue), triage)  # what remains after the edits
         parts.append(_part(checked, _prefix(root, base), wants_fixes))
     for empty_checked, empty_root in empty:
         # Named but empty: fine when projects nested below it were checked instead.
@@ -127,6 +138,44 @@ def _check_all(
             raise UsageError(_empty(empty_checked.loaded.project, base))
         parts.append(_part(empty_checked, _prefix(empty_root, base), wants_fixes))
     return parts, diff_status, base
+
+
+def _triage(options: Options, loaded: Loaded, catalogue: Catalogue) -> Triage:
+    """What the check leaves out for this project: accepted findings (unless
+    ``--no-ignores``) and, with ``--new-since``, what the revision already has."""
+    from datetime import date
+
+    from sflint.app import Triage
+    from sflint.since import findings_at
+
+    root = loaded.project.root
+    previous = None
+    if options.new_since is not None:
+        previous = findings_at(options.new_since, root, options.load, catalogue)
+    baseline = read_baseline(options.baseline, root) if options.ignores else None
+    return Triage(options.ignores, baseline, previous, date.today())
+
+
+def read_baseline(given: Path | None, root: Path) -> Baseline | None:
+    """The baseline named on the command line (any file: the workflow chose it), else the
+    project's own, which comes with the pull request and must lie inside it."""
+    from sflint import baseline
+
+    if given is not None:
+        if not given.exists() and not given.is_symlink():
+            raise UsageError(f"{given}: baseline file not found")
+        return baseline.read(given, _display(given, root), None)
+    own = root / baseline.DEFAULT_NAME
+    if not own.exists() and not own.is_symlink():
+        return None
+    return baseline.read(own, baseline.DEFAULT_NAME, root)
+
+
+def _display(file: Path, root: Path) -> str:
+    try:
+        return file.absolute().relative_to(root.absolute()).as_posix()
+    except ValueError:
+        return str(file.absolute())
 
 
 def _nested(found: tuple[Path, ...], named: tuple[Path, ...], seen: set[Path]) -> list[Path]:
@@ -186,6 +235,8 @@ def _part(checked: Checked, prefix: str, wants_fixes: bool) -> _Part:
         proposed_fixes=_sarif_fixes(checked, prefix) if wants_fixes else {},
         project=_info(loaded.project, prefix),
         root=loaded.project.root,
+        notices=tuple(replace(n, location=_moved(n.location, prefix)) for n in checked.notices),
+        preexisting=checked.preexisting,
     )
 
 
@@ -210,6 +261,15 @@ def _report(parts: list[_Part], options: Options, fmt: Format, base: Path) -> Re
         ),
         projects=tuple(p.project for p in parts),
         base_uri=base.as_uri().rstrip("/") + "/",
+        notices=tuple(
+            sorted(
+                (n for p in parts for n in p.notices),
+                key=lambda n: (n.location.path, n.location.line, n.message),
+            )
+        ),
+        new_since=options.new_since,
+        preexisting=sum(p.preexisting for p in parts),
+        sarif_suppressed=options.sarif_suppressed,
     )
 
 
@@ -254,9 +314,18 @@ def _rebase(findings: tuple[Finding, ...], prefix: str) -> tuple[Finding, ...]:
             f,
             path=prefix + f.path,
             related_paths=tuple(prefix + p for p in f.related_paths),
+            waiver=f.waiver and replace(f.waiver, location=_moved(f.waiver.location, prefix)),
         )
         for f in findings
     )
+
+
+def _moved(location: Location, prefix: str) -> Location:
+    """A location in a project file (a metadata file, .sflint.yml, the baseline), shown from
+    the path base like the findings; a file outside the project stays as it was named."""
+    if not prefix or Path(location.path).is_absolute() or location.path.startswith(".."):
+        return location
+    return replace(location, path=prefix + location.path)
 
 
 # The two calls into the fix engine (planning and applying, and SARIF's proposed fixes)

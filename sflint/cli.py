@@ -219,6 +219,28 @@ def cli() -> None:
     is_flag=True,
     help="Exit 0 on a project without permission metadata (default: exit 2).",
 )
+@click.option(
+    "--new-since",
+    metavar="REV",
+    help="Report only findings that git revision REV does not have (by fingerprint).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Baseline file (default: .sflint-baseline.json at the project root, if present).",
+)
+@click.option(
+    "--no-ignores",
+    is_flag=True,
+    help="Report every finding: ignore comments, exceptions and the baseline.",
+)
+@click.option(
+    "--sarif-suppressed",
+    type=click.Choice(["include", "omit"]),
+    default="include",
+    show_default=True,
+    help="SARIF: suppressed findings as results with suppressions, or left out.",
+)
 @_NO_CACHE
 def check(paths: tuple[Path, ...], fmt: Format, **kw: Any) -> None:
     """Lint the project containing PATHS (default: the current folder)."""
@@ -239,8 +261,32 @@ def check(paths: tuple[Path, ...], fmt: Format, **kw: Any) -> None:
         fix_strategy=kw["fix_strategy"],
         path_base=kw["path_base"],
         allow_empty=kw["allow_empty"],
+        new_since=kw["new_since"],
+        baseline=kw["baseline"],
+        ignores=not kw["no_ignores"],
+        sarif_suppressed=kw["sarif_suppressed"] == "include",
     )
     raise SystemExit(run(options))
+
+
+@cli.command("baseline")
+@_debug_option
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The file to write (default: .sflint-baseline.json at the project root).",
+)
+@_RULE_DIRS
+@_CONFIG
+@_NO_FORCEIGNORE
+@_NO_CACHE
+def baseline_cmd(paths: tuple[Path, ...], output: Path | None, **kw: Any) -> None:
+    """Write the findings of today to the baseline file: check then reports only others."""
+    from sflint.commands_baseline import write_baselines
+
+    raise SystemExit(write_baselines(_load_options(paths, kw), output))
 
 
 @cli.command("rules")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 # A project declares a handful of integration users; a thousand personas is far past any real
 # org, and bounds what a pull request's .sflint.yml can make every rule evaluate.
 MAX_PERSONAS = 1000
+# Exceptions are looked up by component, so their number costs little; the bound keeps a
+# pull request's .sflint.yml from growing the report without limit.
+MAX_EXCEPTIONS = 5000
 
 _NAME = {"type": "string", "minLength": 1}
 _NAMES = {"type": "array", "items": _NAME}
@@ -51,6 +55,24 @@ SCHEMA: dict[str, Any] = {
         "known_permissions": _NAMES,
         # Report every user permission name sflint does not know, not only likely slips.
         "strict_permissions": {"type": "boolean"},
+        # Findings accepted on record (sflint.waivers): who accepted what, why, until when.
+        "exceptions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["rule", "component", "reason"],
+                "properties": {
+                    "rule": _NAME,  # id or name
+                    "component": _NAME,  # API name, as the finding shows it
+                    "permission": _NAME,  # the finding's key
+                    "persona": _NAME,
+                    "reason": {"type": "string", "pattern": "\\S"},
+                    "owner": _NAME,
+                    "expires": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                },
+            },
+        },
     },
 }
 
@@ -73,6 +95,27 @@ class PersonaConfig:
 
 
 @dataclass(frozen=True)
+class ExceptionEntry:
+    """One entry of ``exceptions:``: findings of ``rule`` on ``component`` (and, when given,
+    of that permission and persona) are accepted for ``reason`` until ``expires``."""
+
+    rule: str
+    component: str
+    reason: str
+    location: Location
+    permission: str | None = None
+    persona: str | None = None
+    owner: str | None = None
+    expires: date | None = None  # the last day it applies
+
+    @property
+    def subject(self) -> str:
+        """What it accepts, in words: ``SFL001 on Commission_App_API (TwoFactorApi)``."""
+        extra = ", ".join(x for x in (self.permission, self.persona) if x)
+        return f"{self.rule} on {self.component}" + (f" ({extra})" if extra else "")
+
+
+@dataclass(frozen=True)
 class Config:
     personas: tuple[PersonaConfig, ...] = ()
     detect_integration: bool | None = None
@@ -82,6 +125,7 @@ class Config:
     fail_on: str | None = None
     known_permissions: tuple[str, ...] = ()
     strict_permissions: bool = False
+    exceptions: tuple[ExceptionEntry, ...] = ()
     path: str | None = None
     # Line of each rule id or name in rules.select/ignore, to point at an unknown one.
     rule_lines: dict[str, int] = field(default_factory=dict, hash=False)
@@ -128,6 +172,7 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
         fail_on=data.get("fail_on"),
         known_permissions=tuple(data.get("known_permissions", [])),
         strict_permissions=bool(data.get("strict_permissions", False)),
+        exceptions=_exceptions(doc, data.get("exceptions", [])),
         path=display,
         rule_lines=known_ids,
     )
@@ -155,6 +200,40 @@ def _personas(doc: Document, entries: list[dict[str, Any]]) -> tuple[PersonaConf
                 kind=PersonaKind(entry.get("kind", PersonaKind.INTEGRATION.value)),
                 references=tuple(refs),
                 location=Location(doc.path, doc.line(("personas", i))),
+            )
+        )
+    return tuple(out)
+
+
+def _exceptions(doc: Document, entries: list[dict[str, Any]]) -> tuple[ExceptionEntry, ...]:
+    """The exceptions of a validated config; an impossible date is an error at its line."""
+    if len(entries) > MAX_EXCEPTIONS:
+        raise doc.error(
+            ("exceptions", MAX_EXCEPTIONS),
+            f"more than {MAX_EXCEPTIONS} exceptions (the limit); this is exception"
+            f" {MAX_EXCEPTIONS + 1}",
+        )
+    out = []
+    for i, entry in enumerate(entries):
+        expires = None
+        if "expires" in entry:
+            try:
+                expires = date.fromisoformat(entry["expires"])
+            except ValueError:
+                raise doc.error(
+                    ("exceptions", i, "expires"),
+                    f"exceptions.{i}.expires: {entry['expires']!r} is not a date (YYYY-MM-DD)",
+                ) from None
+        out.append(
+            ExceptionEntry(
+                rule=entry["rule"],
+                component=entry["component"],
+                reason=" ".join(entry["reason"].split()),
+                location=Location(doc.path, doc.line(("exceptions", i))),
+                permission=entry.get("permission"),
+                persona=entry.get("persona"),
+                owner=entry.get("owner"),
+                expires=expires,
             )
         )
     return tuple(out)

@@ -107,6 +107,8 @@ class Suppression:
     rules: tuple[str, ...]  # ids or names; empty means every rule
     location: Location
     whole_file: bool = False
+    # The words after the rules (``(people who use Data Loader must pass MFA)``), as written.
+    reason: str = ""
 
     def covers(self, finding: Finding) -> bool:
         if finding.path != self.location.path:
@@ -181,6 +183,46 @@ class CloneNaming:
     label_suffix: str
 
 
+class WaiverKind(ValueEnum):
+    """How a finding was accepted (sflint.waivers): each is shown with its reason."""
+
+    COMMENT = "comment"  # <!-- sflint: ignore ... --> in the metadata file
+    EXCEPTION = "exception"  # an entry of ``exceptions:`` in .sflint.yml
+    BASELINE = "baseline"  # an entry of the baseline file (.sflint-baseline.json)
+
+    @property
+    def sarif_kind(self) -> str:
+        """SARIF 2.1.0 §3.35.2: ``inSource`` is a suppression in the analysed file itself,
+        ``external`` one kept elsewhere (the config, the baseline)."""
+        return "inSource" if self is WaiverKind.COMMENT else "external"
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """Why a finding is not reported: what accepted it, where, and the reason given."""
+
+    kind: WaiverKind
+    reason: str
+    location: Location  # the comment's element, the exception or the baseline entry
+    owner: str | None = None
+    expires: str | None = None  # YYYY-MM-DD
+
+
+class NoticeLevel(ValueEnum):
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something about the triage itself, not about the metadata: an expired exception, an
+    exception or baseline entry that matches nothing. Shown in every format; never fails."""
+
+    message: str
+    location: Location
+    level: NoticeLevel = NoticeLevel.WARNING
+
+
 @dataclass(frozen=True)
 class Finding:
     rule: str
@@ -197,6 +239,8 @@ class Finding:
     # Files whose content caused the finding besides ``path`` (the group that pulls a set
     # into a persona, the persona's config): pre-commit reports a finding when any changed.
     related_paths: tuple[str, ...] = ()
+    # Set on a suppressed finding only: what accepted it and why (sflint.waivers).
+    waiver: Waiver | None = None
 
     @property
     def type_name(self) -> str:
@@ -206,12 +250,17 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         """Stable identity across edits: never built from lines (DESIGN.md, Findings)."""
-        ident = "\x1f".join(
-            (self.rule, self.type_name, self.component_name, self.key, self.persona or "")
-        )
-        # surrogateescape: a file name that is not UTF-8 still has a stable identity.
-        return hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        return fingerprint(self.rule, self.type_name, self.component_name, self.key, self.persona)
 
     @property
     def sort_key(self) -> tuple[str, int, str, str, str]:
         return (self.path, self.line, self.rule, self.persona or "", self.key)
+
+
+def fingerprint(rule: str, type_name: str, component: str, key: str, persona: str | None) -> str:
+    """A finding's identity from what it is about, never from where it is: neither its line
+    nor its path (a file moved to another package folder keeps its findings' identity), so
+    the baseline, ``--new-since`` and SARIF's ``partialFingerprints`` match across edits."""
+    ident = "\x1f".join((rule, type_name, component, key, persona or ""))
+    # surrogateescape: a file name that is not UTF-8 still has a stable identity.
+    return hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:32]

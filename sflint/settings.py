@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # The project's own settings files (sflint.project has the same names; not imported here,
 # because the CLI imports this module at start-up for its choices and a hook pays for every
 # import on every commit).
-_SETTINGS_FILES = ("sfdx-project.json", ".sflint.yml", ".forceignore")
+_SETTINGS_FILES = ("sfdx-project.json", ".sflint.yml", ".forceignore", ".sflint-baseline.json")
 
 
 class FailOn(enum.Enum):
@@ -81,6 +81,15 @@ class Options:
     path_base: Path | None = None
     # A project without any permission metadata is exit 2 unless this is set.
     allow_empty: bool = False
+    # Report only findings this git revision does not have (``--new-since``).
+    new_since: str | None = None
+    # The baseline file; None: each project's .sflint-baseline.json, when there is one.
+    baseline: Path | None = None
+    # ``--no-ignores``: report every finding, whatever comment, exception or baseline
+    # accepted it.
+    ignores: bool = True
+    # SARIF carries the suppressed findings, as results with ``suppressions``.
+    sarif_suppressed: bool = True
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ MAX_DEPTH = 32
 MAX_NUMBER_CHARS = 32
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+# A date (``expires: 2025-12-31``) stays the text it is written as: JSON has no dates (the
+# validated document is cached as JSON), and the setting that takes one checks it itself.
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ def _convert(
         raise UsageError(f"nested more than {MAX_DEPTH} levels deep", doc, line)
     if isinstance(node, yaml.ScalarNode) and node.tag in (_INT_TAG, _FLOAT_TAG):
         return _number(node, loader, doc, line)
+    if isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP_TAG:
+        return str(node.value)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:

@@ -58,6 +58,7 @@ def test_json_contract(capsys: pytest.CaptureFixture[str], snapshot: SnapshotAss
         "forceignored": 1,
         "findings": 5,
         "by_severity": {"error": 3, "warning": 1, "note": 1},
+        "suppressed": {"total": 0, "comment": 0, "exception": 0, "baseline": 0},
         "projects": [
             {
                 "root": IN_REPO.rstrip("/"),

@@ -133,11 +133,53 @@ def test_results_sorted_and_output_deterministic() -> None:
 
 
 def test_suppressed_findings_are_left_out() -> None:
+    # With --sarif-suppressed omit (and for suppressed findings without a waiver).
     report = scenario_report()
     kept, dropped = report.findings[:2], report.findings[2:]
-    doc = _log(sarif.render(replace(report, findings=kept, suppressed=dropped)))
-    assert len(_results(doc)) == 2
-    assert "suppressions" not in json.dumps(doc)
+    for omit in (True, False):
+        doc = _log(
+            sarif.render(
+                replace(report, findings=kept, suppressed=dropped, sarif_suppressed=not omit)
+            )
+        )
+        assert len(_results(doc)) == 2
+        assert "suppressions" not in json.dumps(doc)
+
+
+def test_suppressed_findings_carry_their_suppression() -> None:
+    from sflint.model import Location, Waiver, WaiverKind
+
+    report = scenario_report()
+    kept, dropped = report.findings[:1], report.findings[1:3]
+    waivers = (
+        Waiver(
+            WaiverKind.COMMENT,
+            "people who use Data Loader",
+            Location(dropped[0].path, dropped[0].line),
+        ),
+        Waiver(WaiverKind.BASELINE, "in the baseline", Location(".sflint-baseline.json", 4)),
+    )
+    accepted = tuple(replace(f, waiver=w) for f, w in zip(dropped, waivers, strict=True))
+    text = sarif.render(replace(report, findings=kept, suppressed=accepted))
+    results = _results(_log(text))
+    assert [(r["ruleId"], "suppressions" in r) for r in results] == [
+        (kept[0].rule, False),
+        (accepted[0].rule, True),
+        (accepted[1].rule, True),
+    ]
+    comment, base = results[1]["suppressions"][0], results[2]["suppressions"][0]
+    assert (comment["kind"], comment["status"], comment["justification"]) == (
+        "inSource",
+        "accepted",
+        "people who use Data Loader",
+    )
+    assert (base["kind"], base["justification"]) == ("external", "in the baseline")
+    region = base["location"]["physicalLocation"]
+    assert (region["artifactLocation"]["uri"], region["region"]["startLine"]) == (
+        ".sflint-baseline.json",
+        4,
+    )
+    assert_valid_sarif(text, multitool=False)
 
 
 @pytest.mark.parametrize(("category", "expected"), [("sflint", "sflint/"), ("ci/x/", "ci/x/")])

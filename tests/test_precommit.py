@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 from pre_commit.clientlib import load_manifest  # type: ignore[import-untyped]
 
+from sflint.baseline import DEFAULT_NAME as BASELINE
 from sflint.kinds import KINDS
 from sflint.project import CONFIG_FILE, FORCEIGNORE, PROJECT_FILE, classify
 
@@ -76,7 +77,7 @@ def _hook_matches(hook: dict[str, Any], path: str) -> bool:
     return included and not excluded
 
 
-SETTINGS = (PROJECT_FILE, CONFIG_FILE, FORCEIGNORE)
+SETTINGS = (PROJECT_FILE, CONFIG_FILE, FORCEIGNORE, BASELINE)
 
 
 # The hook's ``files:`` pattern must select exactly what sflint reads: every name below is

@@ -65,12 +65,13 @@ def test_version_is_light(tmp_path: Path) -> None:
 
 
 def test_settings_names_the_project_files_as_discovery_does() -> None:
-    from sflint import project, settings
+    from sflint import baseline, project, settings
 
     assert settings._SETTINGS_FILES == (
         project.PROJECT_FILE,
         project.CONFIG_FILE,
         project.FORCEIGNORE,
+        baseline.DEFAULT_NAME,
     )
 
 

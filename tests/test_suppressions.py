@@ -21,7 +21,9 @@ def test_comment_applies_to_the_next_element_past_blanks_and_comments() -> None:
         + GRANT
         + TAIL
     )
-    assert suppressions(data, "p") == (Suppression(("SFL002",), Location("p", 6)),)
+    assert suppressions(data, "p") == (
+        Suppression(("SFL002",), Location("p", 6), reason="people who use Data Loader"),
+    )
 
 
 def test_ignore_file_and_several_rules() -> None:

@@ -40,7 +40,7 @@ from sflint.model import ComponentType, Grant, Location, Member, Problem, Proble
 
 # Bump when the reader's output for the same bytes changes (a new element read, a message
 # reworded): every entry written before is then a miss.
-READER_VERSION = "2"
+READER_VERSION = "3"  # 3: a suppression keeps its reason
 _FORMAT = 1
 _RACY_NS = 2_000_000_000  # FAT's mtime resolution is 2 s; others are finer
 
@@ -79,7 +79,7 @@ def encode(parsed: ParsedFile) -> dict[str, Any]:
         "muting": [[m.name, m.location.line] for m in parsed.muting_members],
         "problems": [[p.message, p.location.line, p.kind.value] for p in parsed.problems],
         "suppressions": [
-            [list(s.rules), s.location.line, s.whole_file] for s in parsed.suppressions
+            [list(s.rules), s.location.line, s.whole_file, s.reason] for s in parsed.suppressions
         ],
     }
 
@@ -153,8 +153,10 @@ def _decode(value: object, path: str) -> ParsedFile:
         for m, ln, k in _rows(value["problems"], 3)
     )
     suppressions = tuple(
-        Suppression(tuple(_str(r) for r in _list(rules)), Location(path, _line(ln)), _bool(w))
-        for rules, ln, w in _rows(value["suppressions"], 3)
+        Suppression(
+            tuple(_str(r) for r in _list(rules)), Location(path, _line(ln)), _bool(w), _str(why)
+        )
+        for rules, ln, w, why in _rows(value["suppressions"], 4)
     )
     return ParsedFile(
         root=_str(value["root"]),

@@ -92,14 +92,26 @@ def markup_spans(data: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, in
     return comments, other
 
 
-def _rules_and_reason(text: str) -> tuple[str, ...]:
-    """Rule ids or names up to the first word that is not one (the reason starts there)."""
+# A reason is shown in every output with the findings it accepts; a comment of megabytes
+# cannot make each of them that long.
+MAX_REASON = 1000
+
+
+def _rules_and_reason(text: str) -> tuple[tuple[str, ...], str]:
+    """Rule ids or names up to the first word that is not one; the rest is the reason,
+    without the parentheses around it and with its blanks collapsed."""
     rules: list[str] = []
-    for word in text.replace(",", " ").split():
+    words = text.replace(",", " ").split()
+    for word in words:
         if _RULE_TOKEN.fullmatch(word) is None:
             break
         rules.append(word)
-    return tuple(rules)
+    reason = " ".join(words[len(rules) :])
+    if reason.startswith("(") and reason.endswith(")"):
+        reason = reason[1:-1].strip()
+    if len(reason) > MAX_REASON:
+        reason = reason[: MAX_REASON - 1] + "…"
+    return tuple(rules), reason
 
 
 def suppressions(data: bytes, path: str) -> tuple[Suppression, ...]:
@@ -115,7 +127,7 @@ def suppressions(data: bytes, path: str) -> tuple[Suppression, ...]:
     comments = ((start, end) for is_comment, start, end in iter_markup(data) if is_comment)
     out: list[Suppression] = []
     line, counted = 1, 0
-    pending: list[tuple[tuple[str, ...], bool]] = []
+    pending: list[tuple[tuple[tuple[str, ...], str], bool]] = []
     current = next(comments, None)
     while current is not None:
         start, end = current
@@ -136,7 +148,10 @@ def suppressions(data: bytes, path: str) -> tuple[Suppression, ...]:
             continue
         line += data.count(b"\n", counted, target)
         counted = target
-        out.extend(Suppression(rules, Location(path, line), whole) for rules, whole in pending)
+        out.extend(
+            Suppression(rules, Location(path, line), whole, reason)
+            for (rules, reason), whole in pending
+        )
         pending = []
     return tuple(out)
 

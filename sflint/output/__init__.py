@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sflint.fix.values import ProposedFix
-    from sflint.model import Finding
+    from sflint.model import Finding, Notice
     from sflint.rules.model import Rule
 
 
@@ -110,6 +110,54 @@ class Report:
     # The folder every path is relative to, as an absolute file URI ending in "/" (SARIF's
     # originalUriBaseIds); None: not known (a report built by hand).
     base_uri: str | None = None
+    # About the triage: expired exceptions, exceptions and baseline entries matching nothing.
+    notices: tuple[Notice, ...] = ()
+    # ``--new-since REV``: the revision, and how many findings it already had (not shown).
+    new_since: str | None = None
+    preexisting: int = 0
+    # SARIF carries the suppressed findings as results with ``suppressions``.
+    sarif_suppressed: bool = True
+
+    def suppressed_by(self) -> dict[str, int]:
+        """How many findings each kind of waiver accepted (comment, exception, baseline),
+        every kind present: each format shows the same counts."""
+        from sflint.model import WaiverKind
+
+        counts = {k.value: 0 for k in WaiverKind}
+        for f in self.suppressed:
+            if f.waiver is not None:
+                counts[f.waiver.kind.value] += 1
+        return counts
+
+    def suppressed_text(self) -> str:
+        """``3 findings suppressed (1 by a comment, 2 by the baseline)``, or ""; the one
+        wording of the counts for every format."""
+        n = len(self.suppressed)
+        if not n:
+            return ""
+        what = "1 finding" if n == 1 else f"{n:,} findings"
+        parts = self.suppressed_parts()
+        return f"{what} suppressed ({parts})" if parts else f"{what} suppressed"
+
+    def suppressed_parts(self) -> str:
+        """``1 by a comment, 2 by the baseline``: the suppressed findings by what accepted
+        them."""
+        words = {"comment": "a comment", "exception": "an exception", "baseline": "the baseline"}
+        plural = {"comment": "comments", "exception": "exceptions", "baseline": "the baseline"}
+        parts = [
+            f"{count} by {words[kind] if count == 1 else plural[kind]}"
+            for kind, count in self.suppressed_by().items()
+            if count
+        ]
+        return ", ".join(parts)
+
+    def preexisting_text(self) -> str:
+        """``2 findings already in REV not shown``, or "" without --new-since."""
+        if self.new_since is None:
+            return ""
+        n = self.preexisting
+        what = "1 finding" if n == 1 else f"{n:,} findings"
+        return f"{what} already in {self.new_since} not shown"
 
 
 def render(fmt: Format, report: Report) -> str:

@@ -53,7 +53,9 @@ def _counts(report: Report) -> str:
             f"; {report.forceignored} skipped by .forceignore (--no-forceignore includes them)"
         )
     if report.suppressed:
-        scanned += f"; {_plural(len(report.suppressed), 'finding')} suppressed by sflint: comments"
+        scanned += f"; {report.suppressed_text()}"
+    if report.new_since is not None:
+        scanned += f"; {inert(report.preexisting_text())}"
     if not report.findings:
         return f"No findings ({scanned})."
     counts = [
@@ -64,8 +66,17 @@ def _counts(report: Report) -> str:
     return f"Found {_plural(len(report.findings), 'finding')} ({', '.join(counts)}) in {scanned}."
 
 
+def notices(report: Report) -> list[str]:
+    """``path:line: [warning] message`` for each notice about the triage."""
+    return [
+        f"{line_start(n.location.path)}:{n.location.line}: [{n.level.value}] {inert(n.message)}"
+        for n in report.notices
+    ]
+
+
 def render(report: Report) -> str:
     lines = [_line(f, report.color) for f in report.findings]
+    lines += notices(report)
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
 
@@ -80,5 +91,6 @@ def render_full(report: Report) -> str:
             lines.append(f"    {_paint(inert(option.title), '1', report.color)}{auto}")
             lines.extend(f"      {i}. {inert(step)}" for i, step in enumerate(option.steps, 1))
         lines.append("")
+    lines += notices(report)
     lines.append(summary(report))
     return "\n".join(lines) + "\n"

@@ -22,7 +22,23 @@ _COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
 
 
 def render(report: Report) -> str:
-    return "".join(annotation(f) + "\n" for f in sorted(report.findings, key=lambda f: f.sort_key))
+    lines = [annotation(f) for f in sorted(report.findings, key=lambda f: f.sort_key)]
+    # The triage: each notice on its line of .sflint.yml or the baseline, then one notice
+    # with the counts every format shows.
+    for n in report.notices:
+        props = ",".join(
+            f"{key}={escape_property(value)}"
+            for key, value in (
+                ("file", n.location.path),
+                ("line", str(max(n.location.line, 1))),
+                ("title", "sflint triage"),
+            )
+        )
+        lines.append(f"::{_COMMAND[n.level.value]} {props}::{escape_data(n.message)}")
+    counts = [t for t in (report.suppressed_text(), report.preexisting_text()) if t]
+    if counts:
+        lines.append(f"::notice title=sflint::{escape_data('; '.join(counts))}")
+    return "".join(line + "\n" for line in lines)
 
 
 def annotation(finding: Finding) -> str:

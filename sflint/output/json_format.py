@@ -30,38 +30,70 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
+def suppressed_dict(f: Finding) -> dict[str, Any]:
+    """A suppressed finding: the finding, and what accepted it with the reason given."""
+    out = finding_dict(f)
+    if f.waiver is not None:
+        w = f.waiver
+        out["suppression"] = {
+            "kind": w.kind.value,
+            "reason": w.reason,
+            "path": w.location.path,
+            "line": w.location.line,
+            "owner": w.owner,
+            "expires": w.expires,
+        }
+    return out
+
+
 def render(report: Report) -> str:
     # Byte for byte json.dumps(doc, indent=2, ensure_ascii=False), faster (jsontext), each
     # finding written as soon as it is built: 600,000 findings' dicts are never all alive.
     dumps = dumper()
     item = "    "  # where a finding sits: doc["findings"][i]
 
-    def texts(findings: tuple[Finding, ...]) -> list[Raw]:
-        return [Raw(dumps(finding_dict(f), item)) for f in findings]
+    def texts(findings: tuple[Finding, ...], build: Any = finding_dict) -> list[Raw]:
+        return [Raw(dumps(build(f), item)) for f in findings]
 
     # Every level, zeros included: scripts read by_severity["error"] without a guard.
     by_severity = {s.value: sum(1 for f in report.findings if f.severity is s) for s in Severity}
+    summary: dict[str, Any] = {
+        "files": report.files,
+        "components": report.components,
+        "forceignored": report.forceignored,
+        "findings": len(report.findings),
+        "by_severity": by_severity,
+        # The same counts every format shows: by comment, exception and baseline.
+        "suppressed": {"total": len(report.suppressed), **report.suppressed_by()},
+        # Which project roots and package folders were read, paths as in findings.
+        "projects": [
+            {
+                "root": p.root,
+                "found_by": p.found_by,
+                "package_folders": list(p.package_dirs),
+                "outside_package_folders": list(p.outside),
+            }
+            for p in report.projects
+        ],
+    }
     doc = {
         "schema": SCHEMA_ID,
         "version": report.version,
         "findings": texts(report.findings),
-        "summary": {
-            "files": report.files,
-            "components": report.components,
-            "forceignored": report.forceignored,
-            "findings": len(report.findings),
-            "by_severity": by_severity,
-            # Which project roots and package folders were read, paths as in findings.
-            "projects": [
-                {
-                    "root": p.root,
-                    "found_by": p.found_by,
-                    "package_folders": list(p.package_dirs),
-                    "outside_package_folders": list(p.outside),
-                }
-                for p in report.projects
-            ],
-        },
-        "suppressed": texts(report.suppressed),
+        "summary": summary,
+        "suppressed": texts(report.suppressed, suppressed_dict),
+        # About the triage itself: expired exceptions, entries that match nothing.
+        "notices": [
+            {
+                "level": n.level.value,
+                "path": n.location.path,
+                "line": n.location.line,
+                "message": n.message,
+            }
+            for n in report.notices
+        ],
     }
+    if report.new_since is not None:
+        # Only with --new-since: the revision, and the findings it had that are not shown.
+        summary["new_since"] = {"revision": report.new_since, "preexisting": report.preexisting}
     return dumps(doc, "") + "\n"

@@ -48,7 +48,19 @@ def render(report: Report) -> str:
         out += [f"Checked {scope}.", ""]
     if report.suppressed:
         n = len(report.suppressed)
-        out += [f"{n} suppressed finding{'s' if n != 1 else ''} not shown.", ""]
+        parts = report.suppressed_parts()
+        why = f" ({escape(parts)})" if parts else ""
+        out += [f"{n} suppressed finding{'s' if n != 1 else ''} not shown{why}.", ""]
+    if report.new_since is not None:
+        out += [f"{escape(report.preexisting_text())}.", ""]
+    if report.notices:
+        out += ["### Exceptions and baseline", ""]
+        out += [
+            f"- {code(f'{n.location.path}:{n.location.line}')} ({n.level.value}):"
+            f" {escape(n.message)}"
+            for n in report.notices
+        ]
+        out.append("")
     for group, members in _groups(findings):
         heading = _FILES_GROUP if group is None else f"Persona: {escape(group)}"
         out += [f"### {heading}", ""]

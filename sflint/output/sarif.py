@@ -30,10 +30,10 @@ import sarif_om as om
 
 from sflint.fix.diff import byte_edit
 from sflint.fix.values import ByteEdit, ProposedFix
-from sflint.model import Finding
+from sflint.model import Finding, Waiver
 from sflint.output import rule_docs
 from sflint.output.jsontext import Raw, dumper
-from sflint.output.sarif_limits import MAX_BYTES, MAX_TAGS, LeftOut, select
+from sflint.output.sarif_limits import MAX_BYTES, MAX_RESULTS, MAX_TAGS, LeftOut, select
 
 __all__ = ["ByteEdit", "FixProvider", "ProposedFix", "build_log", "byte_edit", "render"]
 
@@ -136,7 +136,30 @@ def _build(
     # 64 bytes to spare: the final newline, and the results' opening and closing lines.
     budget = MAX_BYTES - _size(dumps(log, "")) - 64
     chosen = select(report.findings, size, budget, security)
-    return log, [result(f) for f in chosen.findings] + [result(s) for s in chosen.left_out]
+    results = [result(f) for f in chosen.findings] + [result(s) for s in chosen.left_out]
+    if report.sarif_suppressed:
+        used = sum(_size(text) + len(_RESULT_SEPARATOR) for _, text in results)
+        results += _suppressed(report, result, budget - used, MAX_RESULTS - len(results))
+    return log, results
+
+
+def _suppressed(
+    report: Report, result: Callable[[Finding], Result], budget: int, room: int
+) -> list[Result]:
+    """The suppressed findings as results with ``suppressions``, in the results and bytes
+    the reported ones leave (never a summary of those left out: it would be an open alert
+    about accepted findings); the JSON output keeps all of them."""
+    out: list[Result] = []
+    # The check gives every suppressed finding its waiver; one without (a report built by
+    # hand) is left out rather than written as a result that would be an open alert.
+    for f in [f for f in report.suppressed if f.waiver is not None][: max(room, 0)]:
+        value = result(f)
+        cost = _size(value[1]) + len(_RESULT_SEPARATOR)
+        if cost > budget:
+            break
+        budget -= cost
+        out.append(value)
+    return out
 
 
 def artifact_uri(path: str) -> str:
@@ -226,8 +249,34 @@ def _envelope(report: Report, descriptors: list[Any]) -> dict[str, Any]:
     doc: dict[str, Any] = _to_json(log)
     if report.base_uri:
         doc["runs"][0]["originalUriBaseIds"] = {SRCROOT: {"uri": report.base_uri}}
+    if report.notices or report.suppressed or report.new_since is not None:
+        doc["runs"][0]["invocations"] = [_invocation(report)]
     # $schema and version first, as every SARIF reader's examples show them.
     return {"$schema": doc.pop("$schema"), "version": doc.pop("version"), **doc}
+
+
+def _invocation(report: Report) -> dict[str, Any]:
+    """The run's invocation (§3.20): the notices about the triage (an expired exception, a
+    baseline entry that matches nothing) as ``toolConfigurationNotifications`` (§3.20.22),
+    and the counts every format shows in its properties."""
+    base = SRCROOT if report.base_uri else None
+    properties: dict[str, Any] = {
+        "suppressed": {"total": len(report.suppressed), **report.suppressed_by()}
+    }
+    if report.new_since is not None:
+        properties["newSince"] = {"revision": report.new_since, "preexisting": report.preexisting}
+    out: dict[str, Any] = {"executionSuccessful": True}
+    if report.notices:
+        out["toolConfigurationNotifications"] = [
+            {
+                "level": n.level.value,
+                "locations": [_location(n.location.path, n.location.line, base)],
+                "message": _message(n.message),
+            }
+            for n in report.notices
+        ]
+    out["properties"] = properties
+    return out
 
 
 def _rules_for(report: Report) -> list[tuple[str, Any]]:
@@ -238,7 +287,7 @@ def _rules_for(report: Report) -> list[tuple[str, Any]]:
     for rule in report.rules:
         if rule.id not in seen:
             seen[rule.id] = _descriptor(rule)
-    for finding in report.findings:
+    for finding in (*report.findings, *report.suppressed):
         if finding.rule not in seen:
             seen[finding.rule] = _bare_descriptor(finding)
     return sorted(seen.items())
@@ -320,7 +369,32 @@ def _result(
     result["properties"] = properties
     result["ruleId"] = finding.rule
     result["ruleIndex"] = rule_index
+    if finding.waiver is not None:
+        result["suppressions"] = [_suppression(finding.waiver, base)]
     return result
+
+
+def _suppression(waiver: Waiver, base: str | None) -> dict[str, Any]:
+    """SARIF 2.1.0 §3.35: ``kind`` inSource for a comment in the file, external for the
+    config or the baseline (§3.35.2), ``status`` accepted (§3.35.3), the reason as
+    ``justification`` (§3.35.5) and where it is written as ``location`` (§3.35.6).
+    GitHub's "SARIF support for code scanning" lists ``suppressions[].state``: a suppression
+    whose state is ``accepted`` closes the alert; users report suppressed results arriving
+    as open alerts all the same (github/codeql-action#1230), so ``--sarif-suppressed omit``
+    leaves them out (docs/security.md)."""
+    out: dict[str, Any] = {
+        "kind": waiver.kind.sarif_kind,
+        "status": "accepted",
+        "justification": _clip(waiver.reason or waiver.kind.value, _MAX_MESSAGE),
+        "location": _location(waiver.location.path, waiver.location.line, base),
+    }
+    properties: dict[str, Any] = {"acceptedBy": waiver.kind.value}
+    if waiver.owner:
+        properties["owner"] = _clip(waiver.owner, _MAX_PROPERTY)
+    if waiver.expires:
+        properties["expires"] = waiver.expires
+    out["properties"] = properties
+    return out
 
 
 def _summary(left_out: LeftOut, rule_index: int, base: str | None) -> dict[str, Any]:
