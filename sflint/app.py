@@ -5,7 +5,7 @@ writes)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
@@ -47,8 +47,12 @@ class Triage:
     today: date | None = None  # for exceptions' expiry; None: the system's date
 
 
-def evaluate_all(loaded: Loaded) -> list[Finding]:
-    """Every finding of the project, in order, before anything is left out."""
+def evaluate_all(
+    loaded: Loaded, wanted: Callable[[Iterable[str]], bool] | None = None
+) -> list[Finding]:
+    """Every finding of the project, in order, before anything is left out; with
+    ``wanted``, at least every one located in or related to a path it accepts (the engine
+    skips the subjects none of whose findings it would accept)."""
     from sflint.engine import evaluate
 
     return evaluate(
@@ -58,7 +62,18 @@ def evaluate_all(loaded: Loaded) -> list[Finding]:
         loaded.catalogue,
         loaded.sources,
         loaded.index,
+        wanted,
     )
+
+
+def _wanted(loaded: Loaded, triage: Triage) -> Callable[[Iterable[str]], bool] | None:
+    """What a run on named files may evaluate alone: everything (None) when exceptions, a
+    baseline or ``--new-since`` are judged against the whole project's findings."""
+    targets = loaded.settings.targets
+    whole = triage.ignores and (loaded.settings.config.exceptions or triage.baseline)
+    if targets is None or whole or triage.previous is not None:
+        return None
+    return _Under(_whole_components(targets, loaded))
 
 
 def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
@@ -66,7 +81,7 @@ def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
     from sflint.waivers import waive
 
     triage = triage or Triage()
-    findings = evaluate_all(loaded)
+    findings = evaluate_all(loaded, _wanted(loaded, triage))
     # Exceptions and baseline entries are judged against the whole project, so that one
     # that matches nothing is found on a pre-commit run of a few files too.
     waivers: Sequence[Waiver | None] = [None] * len(findings)
@@ -103,10 +118,18 @@ def _whole_components(targets: tuple[str, ...], loaded: Loaded) -> tuple[str, ..
 
 
 def _in_targets(f: Finding, targets: tuple[str, ...]) -> bool:
-    def under(path: str) -> bool:
-        return any(path == t or path.startswith(t.rstrip("/") + "/") for t in targets)
+    return _Under(targets)((f.path, *f.related_paths))
 
-    return under(f.path) or any(under(p) for p in f.related_paths)
+
+class _Under:
+    """Whether any of some paths is a target or lies in a target folder."""
+
+    def __init__(self, targets: tuple[str, ...]) -> None:
+        self.exact = frozenset(targets)
+        self.folders = tuple(t.rstrip("/") + "/" for t in targets)
+
+    def __call__(self, paths: Iterable[str]) -> bool:
+        return any(p in self.exact or p.startswith(self.folders) for p in paths)
 
 
 def exit_code(findings: tuple[Finding, ...], fail_on: FailOn) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from sflint.access import Access, Index, Persona, type_word
 from sflint.catalogue import Catalogue
@@ -73,6 +73,17 @@ def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ..
     )
 
 
+def _persona_paths(a: Access) -> tuple[str, ...]:
+    """Every path a finding on ``a`` can point at or name as related: the files its access is
+    built from, the persona's own entry, and where its unresolved names are written."""
+    refs = (*a.unresolved, *a.missing_members)
+    return (
+        *(p for c in a.components for p in c.files),
+        a.persona.location.path,
+        *(r.location.path for r in refs),
+    )
+
+
 def evaluate(
     rules: Iterable[Rule],
     components: tuple[Component, ...],
@@ -80,28 +91,27 @@ def evaluate(
     catalogue: Catalogue,
     sources: Mapping[str, bytes] | None = None,
     index: Index | None = None,
+    wanted: Callable[[Iterable[str]], bool] | None = None,
 ) -> list[Finding]:
     """``accesses`` are the personas' resolved access (``access.accesses_for``), ``index``
     the one they were resolved with; ``sources`` (file bytes by path) are needed only by
-    rules with ``xpath`` matchers."""
+    rules with ``xpath`` matchers.
+
+    ``wanted`` (a run on named files) says whether a finding located in or related to any of
+    the given paths is kept; a subject none of whose findings can be kept is not evaluated.
+    A file-scope finding lies in its component's files and names no related path; a persona
+    finding lies in, or names, only ``_persona_paths``. All accesses of one persona (one per
+    copy of a component defined twice) are evaluated together, because their findings share
+    keys and the first one evaluated is the one kept."""
     index = index or Index.build(components)
     ctx = Context(catalogue, index, _members_by_kind(accesses), sources or {})
+    if wanted is not None:
+        components = tuple(c for c in components if wanted(c.files))
+        names = {a.persona.name for a in accesses if wanted(_persona_paths(a))}
+        accesses = tuple(a for a in accesses if a.persona.name in names)
     findings: dict[tuple[str, str, int, str, str], Finding] = {}
     for rule in rules:
-        subjects: list[tuple[Subject, Persona | None, Hit]] = []
-        if Scope.FILE in rule.scope:
-            for c in components:
-                if c.type in rule.component_types:
-                    subjects.append((ComponentSubject(c, ctx), None, Hit(c.location, c.name, c)))
-        if Scope.PERSONA in rule.scope:
-            for a in accesses:
-                if a.persona.kind in rule.persona_kinds:
-                    # A finding about the persona as a whole (no API access, say) can be
-                    # caused by a change to any file its access is built from.
-                    related = tuple(p for c in a.components for p in c.files)
-                    anchor = Hit(a.persona.location, a.persona.name, None, (), related)
-                    subjects.append((PersonaSubject(a, ctx), a.persona, anchor))
-        for subject, persona, anchor in subjects:
+        for subject, persona, anchor in _subjects(rule, components, accesses, ctx):
             matched, hits = rule.match.evaluate(subject)
             if not matched:
                 continue
@@ -112,3 +122,23 @@ def evaluate(
                 f = _finding(rule, hit, persona, notes)
                 findings.setdefault((f.rule, f.path, f.line, f.key, f.persona or ""), f)
     return sorted(findings.values(), key=lambda f: f.sort_key)
+
+
+def _subjects(
+    rule: Rule, components: tuple[Component, ...], accesses: tuple[Access, ...], ctx: Context
+) -> list[tuple[Subject, Persona | None, Hit]]:
+    """What ``rule`` is evaluated on, each with the hit a finding without hits points at."""
+    subjects: list[tuple[Subject, Persona | None, Hit]] = []
+    if Scope.FILE in rule.scope:
+        for c in components:
+            if c.type in rule.component_types:
+                subjects.append((ComponentSubject(c, ctx), None, Hit(c.location, c.name, c)))
+    if Scope.PERSONA in rule.scope:
+        for a in accesses:
+            if a.persona.kind in rule.persona_kinds:
+                # A finding about the persona as a whole (no API access, say) can be
+                # caused by a change to any file its access is built from.
+                related = tuple(p for c in a.components for p in c.files)
+                anchor = Hit(a.persona.location, a.persona.name, None, (), related)
+                subjects.append((PersonaSubject(a, ctx), a.persona, anchor))
+    return subjects
