@@ -9,7 +9,7 @@ strong signals.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sflint.config import Config, PersonaConfig, Reference
@@ -69,6 +69,17 @@ class Access:
     @property
     def incomplete(self) -> bool:
         return bool(self.unresolved or self.missing_members)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every path a finding on this access can point at or name as related: the files
+        it is built from, the persona's own entry, and where its unresolved names are."""
+        refs = (*self.unresolved, *self.missing_members)
+        return (
+            *(p for c in self.components for p in c.files),
+            self.persona.location.path,
+            *(r.location.path for r in refs),
+        )
 
 
 @dataclass(frozen=True)
@@ -147,9 +158,9 @@ def resolve(persona: Persona, index: Index) -> Access:
             for eg in _grants_of(ps, component):
                 muter = next((m for m, names in muting if eg.grant.name in names), None)
                 grants.append(EffectiveGrant(eg.grant, ps, component, muter))
-    return Access(
-        persona, tuple(grants), tuple(dict.fromkeys(used)), tuple(unresolved), tuple(missing)
-    )
+    # Each component once, by identity: hashing a component hashes every grant it holds.
+    once = tuple({id(c): c for c in used}.values())
+    return Access(persona, tuple(grants), once, tuple(unresolved), tuple(missing))
 
 
 def declared(config: Config) -> tuple[Persona, ...]:
@@ -251,3 +262,27 @@ def _each_copy(persona: Persona, index: Index) -> tuple[Access, ...]:
         return (first,)
     variants = [first] + [resolve(persona, index.variant(n)) for n in range(1, max(counts))]
     return tuple(dict.fromkeys(variants))
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What a run on named files needs of the project whole (``metadata.loader``): the
+    components it evaluates, those with a file ``wanted`` and those of every persona with
+    a path ``wanted`` (``Access.paths``: the engine evaluates no other). Any other component
+    may be *light* (``metadata.cache.decode``): its first grant and its enabled ``keep``
+    grants. Which personas there are and what each is built from reads no more of a
+    component than that, its licenses, names, labels and members (``detect``,
+    ``signal_of``, ``resolve``), so the light components give the same personas."""
+
+    config: Config
+    wanted: Callable[[Iterable[str]], bool]
+    keep: frozenset[str] = frozenset({API_ONLY})
+
+    def needed(self, components: tuple[Component, ...]) -> set[tuple[ComponentType, str]]:
+        """Given the light components: the (type, name) of every one needed whole. Every
+        access of a persona counts when one does (the engine evaluates them together)."""
+        keys = {c.key_t for c in components if self.wanted(c.files)}
+        accesses = accesses_for(self.config, components, Index.build(components))
+        names = {a.persona.name for a in accesses if self.wanted(a.paths)}
+        keys.update(c.key_t for a in accesses if a.persona.name in names for c in a.components)
+        return keys

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sflint.model import Finding, Notice, Waiver
 from sflint.pipeline import Loaded
-from sflint.settings import FailOn
+from sflint.settings import FailOn, Under
 
 if TYPE_CHECKING:
     from sflint.baseline import Baseline
@@ -67,13 +67,19 @@ def evaluate_all(
 
 
 def _wanted(loaded: Loaded, triage: Triage) -> Callable[[Iterable[str]], bool] | None:
-    """What a run on named files may evaluate alone: everything (None) when exceptions, a
-    baseline or ``--new-since`` are judged against the whole project's findings."""
+    """What a run on named files evaluates: the subjects whose findings it can report
+    (``Under`` the targets), unless exceptions, a baseline or ``--new-since`` are judged
+    against the whole project's findings (then None: everything)."""
     targets = loaded.settings.targets
-    whole = triage.ignores and (loaded.settings.config.exceptions or triage.baseline)
-    if targets is None or whole or triage.previous is not None:
+    whole = bool(triage.ignores and (loaded.settings.config.exceptions or triage.baseline))
+    whole = whole or triage.previous is not None
+    if loaded.focused and (targets is None or whole):
+        # Light components (pipeline.load with focus) must never be evaluated: the caller
+        # asked for focus where it judges findings against the whole project.
+        raise RuntimeError("a focused load cannot give the whole project's findings")
+    if targets is None or whole:
         return None
-    return _Under(_whole_components(targets, loaded))
+    return Under(_whole_components(targets, loaded))
 
 
 def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
@@ -118,18 +124,7 @@ def _whole_components(targets: tuple[str, ...], loaded: Loaded) -> tuple[str, ..
 
 
 def _in_targets(f: Finding, targets: tuple[str, ...]) -> bool:
-    return _Under(targets)((f.path, *f.related_paths))
-
-
-class _Under:
-    """Whether any of some paths is a target or lies in a target folder."""
-
-    def __init__(self, targets: tuple[str, ...]) -> None:
-        self.exact = frozenset(targets)
-        self.folders = tuple(t.rstrip("/") + "/" for t in targets)
-
-    def __call__(self, paths: Iterable[str]) -> bool:
-        return any(p in self.exact or p.startswith(self.folders) for p in paths)
+    return Under(targets)((f.path, *f.related_paths))
 
 
 def exit_code(findings: tuple[Finding, ...], fail_on: FailOn) -> int:

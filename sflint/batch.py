@@ -112,7 +112,7 @@ def _check_all(
         )
     while queue:
         root, paths, named = queue.pop(0)
-        load_options = replace(options.load, paths=paths)
+        load_options = replace(options.load, paths=paths, focus=_may_focus(options, root))
         loaded = load(load_options, catalogue)
         triage = _triage(options, loaded, catalogue)
         checked = check(loaded, triage)
@@ -154,6 +154,18 @@ def _triage(options: Options, loaded: Loaded, catalogue: Catalogue) -> Triage:
         previous = findings_at(options.new_since, root, options.load, catalogue)
     baseline = read_baseline(options.baseline, root) if options.ignores else None
     return Triage(options.ignores, baseline, previous, date.today())
+
+
+def _may_focus(options: Options, root: Path) -> bool:
+    """Whether a run on named files may evaluate only what it reports: not when a baseline
+    or ``--new-since`` is judged against the whole project's findings (app.check)."""
+    from sflint import baseline
+
+    if options.new_since is not None:
+        return False
+    own = root / baseline.DEFAULT_NAME
+    has_baseline = options.baseline is not None or own.exists() or own.is_symlink()
+    return not (options.ignores and has_baseline)
 
 
 def read_baseline(given: Path | None, root: Path) -> Baseline | None:

@@ -73,17 +73,6 @@ def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ..
     )
 
 
-def _persona_paths(a: Access) -> tuple[str, ...]:
-    """Every path a finding on ``a`` can point at or name as related: the files its access is
-    built from, the persona's own entry, and where its unresolved names are written."""
-    refs = (*a.unresolved, *a.missing_members)
-    return (
-        *(p for c in a.components for p in c.files),
-        a.persona.location.path,
-        *(r.location.path for r in refs),
-    )
-
-
 def evaluate(
     rules: Iterable[Rule],
     components: tuple[Component, ...],
@@ -100,14 +89,14 @@ def evaluate(
     ``wanted`` (a run on named files) says whether a finding located in or related to any of
     the given paths is kept; a subject none of whose findings can be kept is not evaluated.
     A file-scope finding lies in its component's files and names no related path; a persona
-    finding lies in, or names, only ``_persona_paths``. All accesses of one persona (one per
+    finding lies in, or names, only ``Access.paths``. All accesses of one persona (one per
     copy of a component defined twice) are evaluated together, because their findings share
     keys and the first one evaluated is the one kept."""
     index = index or Index.build(components)
     ctx = Context(catalogue, index, _members_by_kind(accesses), sources or {})
     if wanted is not None:
         components = tuple(c for c in components if wanted(c.files))
-        names = {a.persona.name for a in accesses if wanted(_persona_paths(a))}
+        names = {a.persona.name for a in accesses if wanted(a.paths)}
         accesses = tuple(a for a in accesses if a.persona.name in names)
     findings: dict[tuple[str, str, int, str, str], Finding] = {}
     for rule in rules:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sflint.errors import UsageError
-from sflint.settings import LoadOptions, Settings, check_exists, resolve
+from sflint.settings import LoadOptions, Settings, Under, check_exists, resolve
 
 if TYPE_CHECKING:
     from sflint.access import Access, Index
@@ -36,6 +36,9 @@ class Loaded:
     accesses: tuple[Access, ...]  # every persona's access, declared ones first
     # File bytes by project-relative path, kept only when a rule reads the files (``xpath``).
     sources: Mapping[str, bytes] = field(default_factory=dict, hash=False)
+    # Loaded for a run on named files (``LoadOptions.focus``): the components it evaluates
+    # nothing of are light, so only the findings about the targets can be evaluated.
+    focused: bool = False
 
 
 def load(
@@ -50,7 +53,7 @@ def load(
     batch of several projects); ``config`` replaces reading ``.sflint.yml`` (``init``, which
     writes that file, must not read the one it replaces).
     """
-    from sflint.access import Index, accesses_for
+    from sflint.access import Focus, Index, accesses_for
     from sflint.catalogue import load_catalogue
     from sflint.config import check_references, load_config
     from sflint.metadata.loader import load_components, load_with_sources
@@ -73,10 +76,16 @@ def load(
     )
     # Only xpath rules read the files themselves; only then are the bytes kept.
     sources: Mapping[str, bytes] = {}
+    focus: Focus | None = None
     if any(r.reads_files for r in rules):
         components, sources = load_with_sources(project.files, project.root, settings.cache_dir)
     else:
-        components = load_components(project.files, project.root, settings.cache_dir)
+        # A run on named files decodes whole only what it evaluates or a persona needs;
+        # exceptions are judged against the whole project's findings (app.check).
+        targets = settings.targets
+        if options.focus and targets is not None and not config.exceptions:
+            focus = Focus(config, Under(targets))
+        components = load_components(project.files, project.root, settings.cache_dir, focus=focus)
     # A persona naming what the project lacks is a mistake in the config: exit 2.
     skipped = [k[:2] for rel in project.forceignored if (k := classify(Path(rel)))]
     check_references(config, components, skipped)
@@ -92,6 +101,7 @@ def load(
         index=index,
         accesses=accesses_for(config, components, index),
         sources=sources,
+        focused=focus is not None,
     )
 
 

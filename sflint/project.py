@@ -277,15 +277,24 @@ def own_rel(path: Path, root: Path) -> str | None:
     set's path, and the de-duplication by path would then drop the real set. Only the folder
     is resolved, for a path given from a linked working folder.
     """
-    base = Path(os.path.realpath(root))
+    return _own_rel(path, Path(os.path.realpath(root)))
+
+
+def _own_rel(path: Path, base: Path) -> str | None:
+    """``own_rel`` with the root already resolved (``base``); the folder is resolved only
+    when the path's own spelling is not inside it (realpath costs a call per component)."""
     lexical = Path(os.path.abspath(path))  # noqa: PTH100 (normalises "..", follows no link)
-    for candidate in (lexical, Path(os.path.realpath(path.parent), path.name)):
-        try:
-            rel = candidate.relative_to(base).as_posix()
-        except ValueError:
-            continue
-        return None if rel == "." else rel
-    return None
+    rel = _relative(lexical, base)
+    if rel is None:
+        rel = _relative(Path(os.path.realpath(path.parent), path.name), base)
+    return None if rel == "." else rel
+
+
+def _relative(path: Path, base: Path) -> str | None:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -417,13 +426,14 @@ def load_project(
     seen: set[str] = set()
     files: list[MetadataFile] = []
     ignored: list[str] = []
+    base = Path(os.path.realpath(root))
     for path in [*walk.files, *(p for p in extra if p not in named_dirs)]:
         kind_of = classify(path)
         if kind_of is None:
             continue
         # Every file named like permission metadata is a component under its own name, even
         # a link, a FIFO or a device: the reader refuses to open it and says what it is.
-        rel = own_rel(path, root)
+        rel = _own_rel(path, base)
         if rel is None or rel in seen:
             continue
         seen.add(rel)

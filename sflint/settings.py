@@ -15,6 +15,8 @@ from sflint.errors import UsageError
 from sflint.output import Format
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from sflint.config import Config
     from sflint.model import Severity
 
@@ -60,6 +62,9 @@ class LoadOptions:
     use_forceignore: bool = True
     # Validated config and rule files by content hash; None: no cache (see cli.cache_dir).
     cache_dir: Path | None = None
+    # A run on named files may leave what it reports nothing about light (pipeline.load):
+    # only for a caller that judges no finding against the whole project (batch).
+    focus: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,18 @@ def targets(paths: tuple[Path, ...], root: Path) -> tuple[str, ...] | None:
             return None
         out.append(rel)
     return tuple(out) or None
+
+
+class Under:
+    """Whether any of some project-relative paths is one of ``targets`` or lies in a
+    target folder: what a run on named files keeps."""
+
+    def __init__(self, targets: tuple[str, ...]) -> None:
+        self.exact = frozenset(targets)
+        self.folders = tuple(t.rstrip("/") + "/" for t in targets)
+
+    def __call__(self, paths: Iterable[str]) -> bool:
+        return any(p in self.exact or p.startswith(self.folders) for p in paths)
 
 
 def _names_part(path: Path, root: Path) -> bool:

@@ -98,29 +98,67 @@ def test_a_record_of_a_file_changed_just_before_it_was_read_is_not_trusted(
     assert parsed == []
 
 
-def _entries(store: Path) -> list[Path]:
-    return sorted(p for p in (store / "parsed").iterdir() if not p.name.startswith("index-"))
+def _pack(store: Path) -> Path:
+    (pack,) = (store / "parsed").glob("pack-*.json")
+    return pack
+
+
+def _entries(store: Path) -> dict[str, object]:
+    entries = json.loads(_pack(store).read_text())["entries"]
+    assert isinstance(entries, dict)
+    return entries
+
+
+def _rewrite_entries(store: Path, change: object) -> None:
+    """Every entry of the pack replaced by ``change(entry)``."""
+    doc = json.loads(_pack(store).read_text())
+    doc["entries"] = {k: change(v) for k, v in doc["entries"].items()}  # type: ignore[operator]
+    _pack(store).write_text(json.dumps(doc))
 
 
 DAMAGE = {
     "not json": b"\x00{",
-    "truncated": b'{"format": 1, "root": "PermissionSet", "line"',
+    "truncated": b'{"format": 2, "files": {"a": [[1, 2, 3, 4, 5], "k", 0]}, "entries": {',
     "a list": b"[]",
-    "another format": b'{"format": 2}',
-    "missing keys": b'{"format": 1, "root": "PermissionSet"}',
+    "another format": b'{"format": 1}',
+    "missing keys": b'{"format": 2, "files": {}}',
     "deep": b"[" * 100_000 + b"]" * 100_000,
 }
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
-def test_a_damaged_entry_is_a_miss(tmp_path: Path, later: None, damage: str) -> None:
+def test_a_damaged_pack_is_a_miss(tmp_path: Path, later: None, damage: str) -> None:
     project = copy_example(tmp_path)
     files, store = files_of(project), tmp_path / "cache"
     plain = read_all(files, project, None, workers=1)
     read_all(files, project, store, workers=1)
-    for entry in _entries(store):
-        entry.write_bytes(DAMAGE[damage])
+    _pack(store).write_bytes(DAMAGE[damage])
     assert read_all(files, project, store, workers=1) == plain
+    assert read_all(files, project, store, workers=1) == plain  # and it was written anew
+    assert len(_entries(store)) == len(files)
+
+
+ENTRY_DAMAGE = {
+    "a list": [],
+    "a string": "x",
+    "another format": {"format": 1},
+    "missing keys": {"format": 2, "root": "PermissionSet"},
+    "deep": [[[[[[[[[[[]]]]]]]]]]],
+}
+
+
+@pytest.mark.parametrize("damage", ENTRY_DAMAGE)
+def test_a_damaged_entry_is_a_miss(
+    tmp_path: Path, later: None, damage: str, parsed: list[str]
+) -> None:
+    project = copy_example(tmp_path)
+    files, store = files_of(project), tmp_path / "cache"
+    plain = read_all(files, project, None, workers=1)
+    read_all(files, project, store, workers=1)
+    _rewrite_entries(store, lambda _: ENTRY_DAMAGE[damage])
+    parsed.clear()
+    assert read_all(files, project, store, workers=1) == plain
+    assert len(parsed) == len(files)
 
 
 @pytest.mark.parametrize(
@@ -145,23 +183,71 @@ def test_an_entry_with_a_wrong_value_is_a_miss(
     files, store = files_of(project), tmp_path / "cache"
     plain = read_all(files, project, None, workers=1)
     read_all(files, project, store, workers=1)
-    for entry in _entries(store):
-        data = json.loads(entry.read_text())
-        data[field] = value
-        entry.write_text(json.dumps(data))
-        assert cache.decode(data, "x") is None
+
+    def change(entry: object) -> object:
+        assert isinstance(entry, dict)
+        entry[field] = value
+        assert cache.decode(entry, "x") is None
+        return entry
+
+    _rewrite_entries(store, change)
     assert read_all(files, project, store, workers=1) == plain
 
 
-def test_a_damaged_or_foreign_index_is_ignored(tmp_path: Path, later: None) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{",
+        '{"format": 2, "files": {"x": [[1, 2, 3, 4], "k", 0]}, "entries": {}}',
+        '{"format": 2, "files": [], "entries": {}}',
+        '{"format": 2}',
+    ],
+)
+def test_a_damaged_or_foreign_record_is_ignored(tmp_path: Path, later: None, text: str) -> None:
     project = copy_example(tmp_path)
     files, store = files_of(project), tmp_path / "cache"
     plain = read_all(files, project, None, workers=1)
     read_all(files, project, store, workers=1)
-    (index,) = (store / "parsed").glob("index-*.json")
-    for text in ("{", '{"format": 1, "files": {"x": [[1, 2, 3, 4], "k", 0]}}', '{"format": 1}'):
-        index.write_text(text)
-        assert read_all(files, project, store, workers=1) == plain
+    _pack(store).write_text(text)
+    assert read_all(files, project, store, workers=1) == plain
+
+
+def test_a_pack_that_is_a_link_or_a_fifo_is_a_miss_and_never_followed(
+    tmp_path: Path, later: None
+) -> None:
+    """A pack swapped for a link (to another project's pack, to /dev/zero) or a FIFO is not
+    read; the run rewrites it as a regular file, and the link's target stays as it was."""
+    import os
+
+    project = copy_example(tmp_path)
+    files, store = files_of(project), tmp_path / "cache"
+    plain = read_all(files, project, None, workers=1)
+    read_all(files, project, store, workers=1)
+    pack = _pack(store)
+    target = tmp_path / "elsewhere.json"
+    target.write_bytes(pack.read_bytes())
+    pack.unlink()
+    pack.symlink_to(target)
+    before = target.read_bytes()
+    assert read_all(files, project, store, workers=1) == plain
+    assert not pack.is_symlink() and target.read_bytes() == before
+    pack.unlink()
+    os.mkfifo(pack)
+    assert read_all(files, project, store, workers=1) == plain
+
+
+def test_a_touched_file_is_read_but_not_parsed(
+    tmp_path: Path, later: None, opened: list[str], parsed: list[str]
+) -> None:
+    """Only the status changed (a checkout, a touch): the bytes' hash finds the entry."""
+    project = copy_example(tmp_path)
+    files, store = files_of(project), tmp_path / "cache"
+    first = read_all(files, project, store, workers=1)
+    (project / SET).touch()
+    opened.clear()
+    parsed.clear()
+    assert read_all(files, project, store, workers=1) == first
+    assert (opened, parsed) == ([Path(SET).name], [])
 
 
 def test_an_edit_that_keeps_the_size_is_read(tmp_path: Path, later: None) -> None:
@@ -205,7 +291,7 @@ def test_no_cache_writes_nothing(
     run_cli(capsys, "check", str(project), "--no-cache", "--fail-on", "never")
     assert not store.exists()
     run_cli(capsys, "check", str(project), "--fail-on", "never")
-    assert len(_entries(store)) == len(files_of(project))
+    assert len(json.loads(_pack(store).read_text())["files"]) == len(files_of(project))
 
 
 def test_cache_clear_removes_what_sflint_wrote_and_nothing_else(

@@ -3,6 +3,7 @@ findings never depend on how many cores read the files."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,22 @@ def test_workers_fill_the_cache_for_the_next_run(tmp_path: Path, parallel: None)
     files, store = list(load_project(project).files), tmp_path / "cache"
     first = read_all(files, project, store)
     assert read_all(files, project, store, workers=1) == first
-    assert len(list((store / "parsed").glob("index-*.json"))) == 1
+    (pack,) = (store / "parsed").glob("pack-*.json")
+    assert len(json.loads(pack.read_text())["files"]) == len(files)
+
+
+def test_workers_parse_only_what_the_pack_lacks(
+    tmp_path: Path, parallel: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every file touched (a fresh checkout with the cache restored): the workers read and
+    hash each file again, and parse none whose bytes the pack holds."""
+    project = copy_example(tmp_path)
+    files, store = list(load_project(project).files), tmp_path / "cache"
+    first = read_all(files, project, store)
+    for f in files:
+        f.path.touch()
+    monkeypatch.setattr(loader, "parse_bytes", lambda *a: pytest.fail("parsed again"))
+    assert read_all(files, project, store) == first
 
 
 def test_batches_put_the_largest_files_first_and_cover_each_once() -> None:

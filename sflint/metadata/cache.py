@@ -1,16 +1,17 @@
 """A cache of what the reader made of each file, so that a re-run reads only what changed.
 
-Two layers, both JSON under ``<cache dir>/parsed/`` (never pickle: an entry is data, and
-loading it runs no code):
+One *pack* per project, ``<cache dir>/parsed/pack-<hash of the project's real path>.json``,
+read and written whole (a warm run opens one cache file, not one per metadata file; never
+pickle: the pack is data, and loading it runs no code). It holds:
 
-- **entries**, content-addressed: ``<key>.json`` holds one file's ``ParsedFile`` (lines,
-  texts, problems; the path is put back on load). The key is a hash of the file's bytes,
-  sflint's version and ``READER_VERSION``, and the component type and role the file was read
-  as, so an entry can never be stale; two files with the same bytes share one.
-- **an index per project** (``index-<hash of the project's real path>.json``): each file's
-  size, mtime, ctime, inode and device when its bytes had a given hash. A file whose status
-  is unchanged is not read at all; one that changed (or whose record is too recent to
-  trust, below) is read and hashed, and parsed only if no entry has its hash.
+- **entries**, content-addressed: each file's ``ParsedFile`` (lines, texts, problems; the
+  path is put back on load) under a key hashed from the file's bytes, sflint's version,
+  ``READER_VERSION``, and the component type and role the file was read as, so an entry can
+  never be stale; two files with the same bytes share one;
+- **records**: each file's size, mtime, ctime, inode and device when its bytes had a given
+  key. A file whose status is unchanged is not read at all; one that changed (or whose
+  record is too recent to trust, below) is read and hashed, and parsed only if no entry has
+  its hash (a ``touch`` or a checkout of the same bytes costs a read, not a parse).
 
 A record is trusted only when the file's last change (mtime or ctime, whichever is later)
 was at least ``_RACY_NS`` before the record was taken: a file written again within the same
@@ -18,17 +19,20 @@ timestamp tick as it was read could otherwise keep its status with other bytes (
 "racily clean" entries, the same reasoning). ctime cannot be set by a user, so a file cannot
 be given back an old status after an edit.
 
-The cache folder lies outside the checkout (docs/security.md); an entry or index that is
-damaged, truncated or written by anyone else is still only ever a miss: every value is
-checked for its exact type on load, and a file that fails is read and parsed again.
+The cache folder lies outside the checkout (docs/security.md); a pack that is damaged,
+truncated, a link, not a regular file, too large or written by anyone else is still only
+ever a miss: it is opened without following a link, every value is checked for its exact
+type when it is used, and a file whose entry fails is read and parsed again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +45,7 @@ from sflint.model import ComponentType, Grant, Location, Member, Problem, Proble
 # Bump when the reader's output for the same bytes changes (a new element read, a message
 # reworded): every entry written before is then a miss.
 READER_VERSION = "3"  # 3: a suppression keeps its reason
-_FORMAT = 1
+_FORMAT = 2  # 1: one JSON file per entry and an index per project
 _RACY_NS = 2_000_000_000  # FAT's mtime resolution is 2 s; others are finer
 
 Signature = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
@@ -126,22 +130,31 @@ def _rows(value: object, width: int) -> list[list[object]]:
 _KINDS = {k.value: k for k in ProblemKind}
 
 
-def decode(value: object, path: str) -> ParsedFile | None:
+def decode(value: object, path: str, light: frozenset[str] | None = None) -> ParsedFile | None:
     """The ParsedFile of a JSON value written by ``encode``, located in ``path``; None when
-    the value is anything else (a damaged or foreign entry is a miss, never a crash)."""
+    the value is anything else (a damaged or foreign entry is a miss, never a crash).
+
+    ``light`` names permissions: then of the file's grants only its first one and the
+    enabled grants of those permissions are kept (every value is still checked), so that
+    whether it has grants at all and whether it enables those is as in the whole file.
+    Building the grants is most of what decoding costs, and a run on a few named files
+    needs them of a few components only (``sflint.access.Focus``)."""
     try:
-        return _decode(value, path)
-    except (_Invalid, KeyError):
+        return _decode(value, path, light)
+    except (_Invalid, KeyError, TypeError):
         return None
 
 
-def _decode(value: object, path: str) -> ParsedFile:
+def _decode(value: object, path: str, light: frozenset[str] | None) -> ParsedFile:
     if type(value) is not dict or value.get("format") != _FORMAT:
         raise _Invalid
-    grants = tuple(
-        Grant(_str(n), _bool(e), Location(path, _line(ln)))
-        for n, e, ln in _rows(value["grants"], 3)
-    )
+    rows = _rows(value["grants"], 3)
+    if light is not None:
+        # Only the rows kept are checked: a damaged row left out is never used, and a file
+        # needed whole later is decoded (and checked) whole, or read again.
+        # (A name that cannot be hashed raises TypeError: a miss, as any damage is.)
+        rows = rows[:1] + [r for r in rows[1:] if r[1] is True and r[0] in light]
+    grants = tuple(Grant(_str(n), _bool(e), Location(path, _line(ln))) for n, e, ln in rows)
     members = tuple(
         Member(_str(n), Location(path, _line(ln))) for n, ln in _rows(value["members"], 2)
     )
@@ -177,7 +190,7 @@ def _decode(value: object, path: str) -> ParsedFile:
 
 @dataclass(frozen=True)
 class Record:
-    """What the index knows of one file: its status when its bytes had entry ``key``, and
+    """What the pack knows of one file: its status when its bytes had entry ``key``, and
     when that status was taken (nanoseconds since the epoch)."""
 
     signature: Signature
@@ -189,39 +202,72 @@ class Record:
         return now == self.signature and changed + _RACY_NS <= self.checked_ns
 
 
+# A pack is read whole; a real one is a few MB (1,550 files, 68,000 grants: 4 MB).
+PACK_LIMIT = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Pack:
+    """One project's records by project-relative path, and its entries (as ``encode``
+    wrote them, decoded only when used) by key."""
+
+    records: dict[str, Record]
+    entries: dict[str, object]
+
+    def entry(self, key: str, path: str, light: frozenset[str] | None = None) -> ParsedFile | None:
+        """The entry ``key`` located in ``path`` (``light``: see ``decode``); None when
+        absent or damaged."""
+        value = self.entries.get(key)
+        return None if value is None else decode(value, path, light)
+
+
+EMPTY = Pack({}, {})
+
+
 def folder(cache_dir: Path) -> Path:
     return cache_dir / "parsed"
 
 
-def read_entry(cache_dir: Path, key: str, path: str) -> ParsedFile | None:
-    try:
-        text = (folder(cache_dir) / f"{key}.json").read_text(encoding="utf-8")
-        return decode(json.loads(text), path)
-    except (OSError, ValueError, RecursionError):
-        return None
-
-
-def write_entry(cache_dir: Path, key: str, parsed: ParsedFile) -> None:
-    _store(folder(cache_dir) / f"{key}.json", encode(parsed))
-
-
-def _index_path(cache_dir: Path, root: Path) -> Path:
+def _pack_path(cache_dir: Path, root: Path) -> Path:
     where = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:32]
-    return folder(cache_dir) / f"index-{where}.json"
+    return folder(cache_dir) / f"pack-{where}.json"
 
 
-def load_index(cache_dir: Path, root: Path) -> dict[str, Record]:
-    """The project's index, by project-relative path; empty when missing or damaged."""
+def _read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes; the last
+    component is never followed as a link, and a FIFO cannot block (OSError otherwise)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     try:
-        raw = json.loads(_index_path(cache_dir, root).read_text(encoding="utf-8"))
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            raise OSError(f"{path}: not a regular file within the limit")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 22, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise OSError(f"{path}: grew over the limit")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def load_pack(cache_dir: Path, root: Path) -> Pack:
+    """The project's pack; empty when missing or damaged (an entry is checked when used)."""
+    try:
+        raw = json.loads(_read_regular(_pack_path(cache_dir, root), PACK_LIMIT))
         if type(raw) is not dict or raw.get("format") != _FORMAT:
-            return {}
-        files = raw["files"]
-        if type(files) is not dict:
-            return {}
-        return {_str(rel): _record(value) for rel, value in files.items()}
+            return EMPTY
+        files, entries = raw["files"], raw["entries"]
+        if type(files) is not dict or type(entries) is not dict:
+            return EMPTY
+        return Pack({_str(rel): _record(value) for rel, value in files.items()}, entries)
     except (OSError, ValueError, RecursionError, KeyError, _Invalid):
-        return {}
+        return EMPTY
 
 
 def _record(value: object) -> Record:
@@ -235,9 +281,13 @@ def _record(value: object) -> Record:
     return Record((sig[0], sig[1], sig[2], sig[3], sig[4]), _str(key), checked)
 
 
-def save_index(cache_dir: Path, root: Path, records: dict[str, Record]) -> None:
+def save_pack(
+    cache_dir: Path, root: Path, records: dict[str, Record], entries: dict[str, object]
+) -> None:
+    """Write the project's pack: ``records``, and of ``entries`` those a record names."""
     files = {rel: [list(r.signature), r.key, r.checked_ns] for rel, r in sorted(records.items())}
-    _store(_index_path(cache_dir, root), {"format": _FORMAT, "files": files})
+    used = {r.key: entries[r.key] for r in records.values() if r.key in entries}
+    _store(_pack_path(cache_dir, root), {"format": _FORMAT, "files": files, "entries": used})
 
 
 def now_ns() -> int:
@@ -246,9 +296,10 @@ def now_ns() -> int:
 
 # What sflint writes to its cache folder, and so all that ``clear`` removes (the folder may
 # be shared, or named by mistake): validated YAML documents (sflint.yamlload) by their
-# SHA-256 at the top, and here entries, indexes and unfinished writes under parsed/.
+# SHA-256 at the top, and here packs, unfinished writes, and the entries and indexes that
+# sflint wrote before packs under parsed/.
 _YAML_ENTRY = re.compile(r"[0-9a-f]{64}\.json")
-_PARSED = re.compile(r"(?:[0-9a-f]{64}|index-[0-9a-f]{32})\.json|tmp\w+\.tmp")
+_PARSED = re.compile(r"(?:[0-9a-f]{64}|index-[0-9a-f]{32}|pack-[0-9a-f]{32})\.json|tmp\w+\.tmp")
 
 
 def clear(cache_dir: Path) -> int:
@@ -273,12 +324,16 @@ def _store(entry: Path, value: object) -> None:
     """Write atomically; a cache that cannot be written is simply not used."""
     import tempfile  # lazy: a run that writes nothing never needs it
 
+    tmp: str | None = None
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             # dumps then one write: json.dump writes each small piece (six times slower).
             out.write(json.dumps(value, separators=(",", ":")))
+        # A rename replaces a link at ``entry`` itself: nothing is written through one.
         Path(tmp).replace(entry)
     except OSError:
-        return
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()

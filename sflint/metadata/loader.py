@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple, Protocol, TypeVar
 from urllib.parse import unquote
 
 from sflint.kinds import Role
@@ -24,6 +25,8 @@ from sflint.metadata import cache
 from sflint.metadata.reader import ParsedFile, parse_bytes
 from sflint.model import Component, ComponentType, Location, Problem, ProblemKind
 from sflint.project import MetadataFile
+
+EMPTY = cache.EMPTY
 
 # Bytes to read above which files are read in worker processes. Two fork()ed workers cost
 # about 30-45 ms of CPU in all (start, hand-over, results decoded here), and the reader does
@@ -46,8 +49,8 @@ def read_file_and_bytes(file: MetadataFile, root: Path | None) -> tuple[ParsedFi
     ``root`` after resolving links, at most ``METADATA_LIMIT`` bytes. Anything else (a link
     out of the project, a loop, a FIFO, a device) is an invalid-metadata problem of its own
     at line 1 that says what the path is; it is never opened."""
-    parsed, data, _ = _read(file, root, None)
-    return parsed, data
+    read = _read(file, root, None)
+    return read.parsed, read.data
 
 
 def _refused(file: MetadataFile, reason: str) -> ParsedFile:
@@ -55,58 +58,134 @@ def _refused(file: MetadataFile, reason: str) -> ParsedFile:
     return ParsedFile("", 1, problems=(problem,))
 
 
-def _read(
-    file: MetadataFile, root: Path | None, cache_dir: Path | None
-) -> tuple[ParsedFile, bytes | None, cache.Record | None]:
-    """Read and parse one file; with a cache, look its bytes up first and store what was
-    parsed. Returns the result, the bytes, and the index record (None without a cache)."""
+class _Result(NamedTuple):
+    """One file read: what it says, its bytes (None when refused), its pack record (None
+    without a cache or when refused), and its new entry as ``cache.encode`` writes it (None
+    when the pack already holds it)."""
+
+    parsed: ParsedFile
+    data: bytes | None = None
+    record: cache.Record | None = None
+    entry: dict[str, Any] | None = None
+    light: bool = False  # decoded light from the pack (cache.decode)
+
+
+def _bytes(
+    file: MetadataFile, root: Path | None, with_status: bool
+) -> tuple[bytes, cache.Signature | None, int] | ParsedFile:
+    """The file's bytes, its status (when asked) and when it was taken; or the refusal."""
     from sflint.safeio import METADATA_LIMIT, Refused, check_regular, read_bytes
 
     checked = cache.now_ns()
     try:
         # The status is taken before the bytes: an edit in between leaves a record that no
         # longer matches, so the next run reads the file again.
-        st = check_regular(file.path, root).stat() if cache_dir is not None else None
+        st = check_regular(file.path, root).stat() if with_status else None
         data = read_bytes(file.path, root, METADATA_LIMIT)
     except Refused as exc:
-        return _refused(file, exc.reason), None, None
+        return _refused(file, exc.reason)
     except OSError as exc:  # the file went away between the checks
-        return _refused(file, f"cannot be read: {exc.strerror}"), None, None
-    if cache_dir is None or st is None:
-        return parse_bytes(data, file.rel, file.type, file.role), data, None
-    key = cache.content_key(data, file.type, file.role)
-    parsed = cache.read_entry(cache_dir, key, file.rel)
-    if parsed is None:
-        parsed = parse_bytes(data, file.rel, file.type, file.role)
-        cache.write_entry(cache_dir, key, parsed)
-    return parsed, data, cache.Record(cache.signature(st), key, checked)
+        return _refused(file, f"cannot be read: {exc.strerror}")
+    return data, (cache.signature(st) if st is not None else None), checked
+
+
+def _read(file: MetadataFile, root: Path | None, pack: cache.Pack | None) -> _Result:
+    """Read one file, and parse it unless ``pack`` has an entry for its bytes."""
+    got = _bytes(file, root, pack is not None)
+    if isinstance(got, ParsedFile):
+        return _Result(got)
+    data, sig, checked = got
+    if pack is None or sig is None:
+        return _Result(parse_bytes(data, file.rel, file.type, file.role), data)
+    record = cache.Record(sig, cache.content_key(data, file.type, file.role), checked)
+    parsed = pack.entry(record.key, file.rel)
+    if parsed is not None:
+        return _Result(parsed, data, record)
+    parsed = parse_bytes(data, file.rel, file.type, file.role)
+    return _Result(parsed, data, record, cache.encode(parsed))
+
+
+class _Status:
+    """``safeio.check_regular(path, root).stat()`` for many files of a few folders, each
+    folder's links resolved once instead of once per file (realpath walks every component
+    of a path with a system call each: a fifth of a warm run).
+
+    When the folder, resolved, is inside the root and the file in it is a regular file and
+    not a link, the policy's own answer is that file's status; in every other case (a link,
+    a FIFO, a folder outside the root) the policy itself is asked, and says why not."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self.real_root = os.path.realpath(root) if root is not None else None
+        self.folders: dict[str, str | None] = {}
+
+    def _folder(self, folder: str) -> str | None:
+        if folder not in self.folders:
+            real, top = os.path.realpath(folder), self.real_root
+            inside = top is None or real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+            self.folders[folder] = real if inside else None
+        return self.folders[folder]
+
+    def of(self, path: Path) -> os.stat_result:
+        """The status of ``path``, a regular file inside the root; raises Refused or
+        OSError as ``check_regular`` does."""
+        from sflint.safeio import check_regular
+
+        # Strings, not Paths (a Path costs a parse); the folder as spelled, since realpath
+        # resolves a link before a "..".
+        name = os.fspath(path)
+        folder = self._folder(os.path.dirname(name))  # noqa: PTH120
+        if folder is not None:
+            try:
+                st = os.lstat(os.path.join(folder, os.path.basename(name)))  # noqa: PTH118, PTH119
+            except OSError:
+                st = None
+            if st is not None and stat.S_ISREG(st.st_mode):
+                return st
+        return check_regular(path, self.root).stat()
 
 
 def _known(
-    file: MetadataFile, root: Path | None, cache_dir: Path, record: cache.Record
+    file: MetadataFile,
+    status: _Status,
+    pack: cache.Pack,
+    record: cache.Record,
+    light: frozenset[str] | None = None,
 ) -> ParsedFile | None:
     """The cached result of ``file`` if its status is the one ``record`` trusts; the file
     is checked under the policy but not opened."""
-    from sflint.safeio import METADATA_LIMIT, Refused, check_regular
+    from sflint.safeio import METADATA_LIMIT, Refused
 
     try:
-        st = check_regular(file.path, root).stat()
+        st = status.of(file.path)
     except (Refused, OSError):
         return None  # read normally: the refusal is reported as a reading reports it
     if st.st_size > METADATA_LIMIT or not record.trusted(cache.signature(st)):
         return None
-    return cache.read_entry(cache_dir, record.key, file.rel)
+    return pack.entry(record.key, file.rel, light)
 
 
 def _read_batch(
-    files: Sequence[MetadataFile], root: Path | None, cache_dir: Path | None
-) -> list[tuple[dict[str, Any], cache.Record | None]]:
+    files: Sequence[MetadataFile], root: Path | None, expected: Sequence[str | None] | None
+) -> list[tuple[dict[str, Any] | None, cache.Record | None]]:
     """A worker's task: each file read, as the cache's JSON values (far cheaper to send
-    between processes than the dataclasses), with its index record."""
-    out = []
-    for file in files:
-        parsed, _, record = _read(file, root, cache_dir)
-        out.append((cache.encode(parsed), record))
+    between processes than the dataclasses), with its pack record. ``expected`` (with a
+    cache) is each file's key in the pack: a file whose bytes still have it is not parsed,
+    and its value is None (the parent takes the pack's entry)."""
+    out: list[tuple[dict[str, Any] | None, cache.Record | None]] = []
+    for i, file in enumerate(files):
+        got = _bytes(file, root, expected is not None)
+        if isinstance(got, ParsedFile):
+            out.append((cache.encode(got), None))
+            continue
+        data, sig, checked = got
+        record = None
+        if expected is not None and sig is not None:
+            record = cache.Record(sig, cache.content_key(data, file.type, file.role), checked)
+            if record.key == expected[i]:
+                out.append((None, record))
+                continue
+        out.append((cache.encode(parse_bytes(data, file.rel, file.type, file.role)), record))
     return out
 
 
@@ -141,28 +220,46 @@ def _in_workers(
     files: Sequence[MetadataFile],
     sizes: Sequence[int],
     root: Path | None,
-    cache_dir: Path | None,
+    pack: cache.Pack | None,
     workers: int,
-) -> list[tuple[ParsedFile, cache.Record | None]]:
+) -> list[_Result]:
     """Read ``files`` in ``workers`` processes; results in the order of ``files``. fork
     (Linux) starts a worker with sflint already imported; elsewhere, spawn."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    out: dict[int, tuple[ParsedFile, cache.Record | None]] = {}
+    out: dict[int, _Result] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        tasks = [
-            (batch, pool.submit(_read_batch, [files[i] for i in batch], root, cache_dir))
-            for batch in _batches(sizes)
-        ]
+        tasks = []
+        for batch in _batches(sizes):
+            chunk = [files[i] for i in batch]
+            expected = None
+            if pack is not None:
+                expected = [r.key if (r := pack.records.get(f.rel)) else None for f in chunk]
+            tasks.append((batch, pool.submit(_read_batch, chunk, root, expected)))
         for batch, task in tasks:
             for i, (value, record) in zip(batch, task.result(), strict=True):
-                parsed = cache.decode(value, files[i].rel)
-                if parsed is None:  # pragma: no cover - encode's output always decodes
-                    raise RuntimeError(f"a worker's result for {files[i].rel} does not decode")
-                out[i] = (parsed, record)
+                out[i] = _decoded(files[i], root, pack, value, record)
     return [out[i] for i in range(len(files))]
+
+
+def _decoded(
+    file: MetadataFile,
+    root: Path | None,
+    pack: cache.Pack | None,
+    value: dict[str, Any] | None,
+    record: cache.Record | None,
+) -> _Result:
+    """A worker's result as the parent keeps it."""
+    if value is None:  # the bytes are the pack's entry
+        known = pack.entry(record.key, file.rel) if pack is not None and record else None
+        # A damaged entry: read here, as a miss.
+        return _Result(known, None, record) if known is not None else _read(file, root, EMPTY)
+    parsed = cache.decode(value, file.rel)
+    if parsed is None:  # pragma: no cover - encode's output always decodes
+        raise RuntimeError(f"a worker's result for {file.rel} does not decode")
+    return _Result(parsed, None, record, value if record is not None else None)
 
 
 def _size(file: MetadataFile) -> int:
@@ -184,6 +281,9 @@ def _no_cyclic_gc() -> Iterator[None]:
         yield
     finally:
         if was:
+            # The values stay for the whole run: frozen, no collection walks them again
+            # (the first one after re-enabling walked them all, 10-50 ms).
+            gc.freeze()
             gc.enable()
 
 
@@ -203,7 +303,8 @@ def read_all(
     the index is rewritten when anything changed. ``workers`` overrides the number of
     worker processes (1: none); by default they are used above PARALLEL_BYTES to read."""
     with _no_cyclic_gc():
-        return _read_all(files, root, cache_dir, keep_bytes, workers)
+        ordered, _ = _read_all(files, root, cache_dir, keep_bytes, workers)
+    return [(r.parsed, r.data if keep_bytes else None) for r in ordered]
 
 
 def _read_all(
@@ -212,36 +313,40 @@ def _read_all(
     cache_dir: Path | None,
     keep_bytes: bool,
     workers: int | None,
-) -> list[tuple[ParsedFile, bytes | None]]:
-    use_index = cache_dir is not None and root is not None
-    index = cache.load_index(cache_dir, root) if cache_dir is not None and root else {}
-    results: dict[int, tuple[ParsedFile, bytes | None]] = {}
-    records: dict[str, cache.Record] = {}
+    light: frozenset[str] | None = None,
+) -> tuple[list[_Result], cache.Pack | None]:
+    """The files read, and the pack they were looked up in. With ``light``, a file known
+    to the pack is decoded light (``cache.decode``) and its result says so."""
+    # The pack is the project's: without a root there is none to key it by.
+    use_pack = cache_dir is not None and root is not None
+    pack = cache.load_pack(cache_dir, root) if cache_dir is not None and root else None
+    results: dict[int, _Result] = {}
+    status = _Status(root)
     for i, file in enumerate(files):
-        record = index.get(file.rel)
-        if cache_dir is not None and record is not None and not keep_bytes:
-            known = _known(file, root, cache_dir, record)
+        record = pack.records.get(file.rel) if pack is not None else None
+        if pack is not None and record is not None and not keep_bytes:
+            known = _known(file, status, pack, record, light)
             if known is not None:
-                results[i] = (known, None)
-                records[file.rel] = record
+                results[i] = _Result(known, None, record, light=light is not None)
     todo = [i for i in range(len(files)) if i not in results]
     sizes = [_size(files[i]) for i in todo]
     count = min(workers if workers is not None else _workers(), len(todo))
     if count > 1 and not keep_bytes and sum(sizes) > PARALLEL_BYTES:
-        read = _in_workers([files[i] for i in todo], sizes, root, cache_dir, count)
-        for i, (parsed, record) in zip(todo, read, strict=True):
-            results[i] = (parsed, None)
-            if record is not None:
-                records[files[i].rel] = record
+        read = _in_workers([files[i] for i in todo], sizes, root, pack, count)
+        results.update(zip(todo, read, strict=True))
     else:
         for i in todo:
-            parsed, data, record = _read(files[i], root, cache_dir)
-            results[i] = (parsed, data if keep_bytes else None)
-            if record is not None:
-                records[files[i].rel] = record
-    if use_index and cache_dir is not None and root is not None and records != index:
-        cache.save_index(cache_dir, root, records)
-    return [results[i] for i in range(len(files))]
+            results[i] = _read(files[i], root, pack)
+    ordered = [results[i] for i in range(len(files))]
+    if use_pack and cache_dir is not None and root is not None and pack is not None:
+        records = {f.rel: r.record for f, r in zip(files, ordered, strict=True) if r.record}
+        if records != pack.records or any(r.entry is not None for r in ordered):
+            entries = dict(pack.entries)
+            for r in ordered:
+                if r.entry is not None and r.record is not None:
+                    entries[r.record.key] = r.entry
+            cache.save_pack(cache_dir, root, records, entries)
+    return ordered, pack
 
 
 def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[Component, ...]:
@@ -254,39 +359,62 @@ def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[
     may coexist in a component set). So neither hides the other: each copy is a component of
     its own, evaluated on its own, and knows where the others are (``duplicates``, SFL015).
     """
-    out: dict[tuple[ComponentType, str, str], Component] = {}
+    parts: dict[tuple[ComponentType, str, str], list[tuple[MetadataFile, ParsedFile]]] = {}
     for file, parsed in files:
-        key = (file.type, file.name, _copy_of(file))
-        current = out.get(key)
-        if current is None:
-            current = Component(type=file.type, name=file.name, files=())
-        is_main = file.role is Role.MAIN
-        # A file whose only problems are ambiguities was read whole: it anchors the component.
-        readable = all(p.kind is ProblemKind.AMBIGUOUS for p in parsed.problems)
-        current = replace(
-            current,
-            files=(*current.files, file.rel),
-            label=current.label or parsed.label,
-            license=current.license or parsed.license,
-            user_license=current.user_license or parsed.user_license,
-            grants=current.grants + parsed.grants,
-            members=current.members + parsed.members,
-            muting_members=current.muting_members + parsed.muting_members,
-            problems=current.problems + parsed.problems,
-            suppressions=current.suppressions + parsed.suppressions,
-            anchor=current.anchor
-            or (Location(file.rel, parsed.root_line) if is_main and readable else None),
-        )
-        out[key] = current
+        parts.setdefault((file.type, file.name, _copy_of(file)), []).append((file, parsed))
+    # Each copy built once from all its files (dataclasses.replace per file cost a fifth
+    # of a warm run).
+    out = [_merged(part) for part in parts.values()]
     copies: dict[tuple[ComponentType, str], list[Component]] = {}
-    for component in out.values():
+    for component in out:
         copies.setdefault(component.key_t, []).append(component)
     result = [
         replace(c, duplicates=tuple(o.location for o in same if o is not c)) if len(same) > 1 else c
         for same in copies.values()
         for c in same
     ]
-    return tuple(sorted(result, key=lambda c: (c.type.value, c.name, c.location.path)))
+    return _in_order(result)
+
+
+def _in_order(components: Iterable[Component]) -> tuple[Component, ...]:
+    return tuple(sorted(components, key=lambda c: (c.type.value, c.name, c.location.path)))
+
+
+def _merged(part: list[tuple[MetadataFile, ParsedFile]]) -> Component:
+    """One copy of a component from its files, in the order given."""
+    first, _ = part[0]
+    anchor = None
+    for file, parsed in part:
+        # A file whose only problems are ambiguities was read whole: it anchors the component.
+        readable = all(p.kind is ProblemKind.AMBIGUOUS for p in parsed.problems)
+        if file.role is Role.MAIN and readable:
+            anchor = Location(file.rel, parsed.root_line)
+            break
+    read = [parsed for _, parsed in part]
+    # Each text is the first file's that has one, else the last file's (even an empty one),
+    # as chaining ``a or b`` over the files gave.
+    last = read[-1]
+    return Component(
+        type=first.type,
+        name=first.name,
+        files=tuple(file.rel for file, _ in part),
+        label=next((p.label for p in read if p.label), last.label),
+        license=next((p.license for p in read if p.license), last.license),
+        user_license=next((p.user_license for p in read if p.user_license), last.user_license),
+        grants=_joined([p.grants for p in read]),
+        members=_joined([p.members for p in read]),
+        muting_members=_joined([p.muting_members for p in read]),
+        problems=_joined([p.problems for p in read]),
+        suppressions=_joined([p.suppressions for p in read]),
+        anchor=anchor,
+    )
+
+
+T = TypeVar("T")
+
+
+def _joined(parts: list[tuple[T, ...]]) -> tuple[T, ...]:
+    return parts[0] if len(parts) == 1 else tuple(x for part in parts for x in part)
 
 
 def _copy_of(file: MetadataFile) -> str:
@@ -302,12 +430,49 @@ def _copy_of(file: MetadataFile) -> str:
 
 
 def load_components(
-    files: Iterable[MetadataFile], root: Path | None, cache_dir: Path | None = None
+    files: Iterable[MetadataFile],
+    root: Path | None,
+    cache_dir: Path | None = None,
+    *,
+    focus: Focus | None = None,
 ) -> tuple[Component, ...]:
-    """Read every file (each inside ``root``, the project) and assemble the components."""
+    """Read every file (each inside ``root``, the project) and assemble the components.
+
+    With ``focus`` (a run on named files), the components that the focus does not need
+    whole are light: their grants are only those ``focus.keep`` names, enabled. The
+    others are as always. Only files known to the cache are ever light (decoding their
+    grants is most of what a warm run costs); a file that is read is read whole."""
     listed = list(files)
-    read = read_all(listed, root, cache_dir)
-    return build_components((f, parsed) for f, (parsed, _) in zip(listed, read, strict=True))
+    with _no_cyclic_gc():
+        light = focus.keep if focus is not None else None
+        read, pack = _read_all(listed, root, cache_dir, False, None, light)
+        components = build_components(zip(listed, [r.parsed for r in read], strict=True))
+        if focus is None or pack is None or not any(r.light for r in read):
+            return components
+        needed = focus.needed(components)
+        again: list[tuple[MetadataFile, ParsedFile]] = []
+        for file, r in zip(listed, read, strict=True):
+            if (file.type, file.name) not in needed:
+                continue
+            whole = r.parsed
+            if r.light and r.record is not None:  # a file is light only when the pack had it
+                # A row the light decoding left unchecked may be damaged: then read it.
+                whole = pack.entry(r.record.key, file.rel) or _read(file, root, None).parsed
+            again.append((file, whole))
+        # Copies share their (type, name), so each is rebuilt with all its copies, or kept.
+        kept = [c for c in components if c.key_t not in needed]
+        return _in_order([*kept, *build_components(again)])
+
+
+class Focus(Protocol):
+    """What a run on named files needs whole (``sflint.access.Focus``)."""
+
+    @property
+    def keep(self) -> frozenset[str]:
+        """The permissions whose enabled grants a light component keeps."""
+
+    def needed(self, components: tuple[Component, ...]) -> Collection[tuple[ComponentType, str]]:
+        """The (type, name) of every component needed whole, given the light ones."""
 
 
 def load_with_sources(
