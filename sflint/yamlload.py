@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -217,6 +216,8 @@ def load_checked(
 
 def _store(entry: Path, value: object) -> None:
     """Write a cache entry atomically; a cache that cannot be written is simply not used."""
+    import tempfile  # lazy: a run from the cache never writes (and the module costs 10 ms)
+
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")

@@ -129,13 +129,16 @@ def _xpath_where(spec: Any, where: JsonPath) -> JsonPath:
 
 
 def _compile(doc: Document, spec: dict[str, Any], where: JsonPath) -> m.Matcher:
-    from lxml import etree
-
     from sflint.rules.xpath_subset import UnsafeXPath
 
     try:
         return compile_matcher(spec)
-    except (etree.XPathError, UnsafeXPath) as exc:  # syntax, evaluation and cost alike
+    except Exception as exc:
+        # lxml only once something failed: a pack without xpath never imports it.
+        from lxml import etree
+
+        if not isinstance(exc, (etree.XPathError, UnsafeXPath)):  # syntax, evaluation, cost
+            raise
         raise doc.error(_xpath_where(spec, where), f"invalid xpath: {exc}") from None
 
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
-
-from lxml import etree
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from sflint.access import Access, EffectiveGrant, Index, signal_of, type_word
 from sflint.catalogue import Catalogue
 from sflint.model import Component, ComponentType, Grant, Location, PersonaKind, ProblemKind
 from sflint.rules.scope import COMPONENT_PLACEHOLDERS, SCOPE_PLACEHOLDERS, Scope
+
+if TYPE_CHECKING:  # lxml is imported where an xpath rule runs: a cached run never needs it
+    from lxml import etree
 
 
 @dataclass(frozen=True)
@@ -459,6 +460,8 @@ class XPath:
     def evaluate(self, subject: Subject) -> Result:
         if isinstance(subject, PersonaSubject):
             return NO
+        from lxml import etree
+
         c = subject.component
         matched = False
         hits: list[Hit] = []
@@ -492,6 +495,8 @@ def _tag(el: etree._Element) -> str:
 
 
 def _namespace_free(data: bytes) -> etree._Element | None:
+    from lxml import etree
+
     from sflint.xmlsafe import safe_parser
 
     parser = safe_parser()
