@@ -189,17 +189,23 @@ class UserPermission:
     def evaluate(self, subject: Subject) -> Result:
         cat = subject.ctx.catalogue
         hits: list[Hit] = []
+        # A rule on named permissions looks only at those: the set lookup first, the full
+        # test after (called for every grant of every component, it was most of a run).
+        names = self.names
         if isinstance(subject, ComponentSubject):
             c = subject.component
+            grants = c.grants if names is None else [g for g in c.grants if g.name in names]
             hits = [
                 Hit(g.location, g.name, c, tuple(self._values(g, cat)))
-                for g in c.grants
+                for g in grants
                 if self._accepts(g, cat)
             ]
         else:
             seen: set[Location] = set()
             muting: dict[str, list[str]] = {}  # by group: its muting sets' files, found once
             for eg in subject.access.grants:
+                if names is not None and eg.grant.name not in names:
+                    continue
                 if eg.muted_by is not None or not self._accepts(eg.grant, cat):
                     continue
                 if eg.grant.location in seen:  # held twice (directly and via a group)
