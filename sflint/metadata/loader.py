@@ -336,7 +336,9 @@ def _read_all(
         results.update(zip(todo, read, strict=True))
     else:
         for i in todo:
-            results[i] = _read(files[i], root, pack)
+            one = _read(files[i], root, pack)
+            # The bytes only when asked for: all of a project's would be held to the end.
+            results[i] = one if keep_bytes else one._replace(data=None)
     ordered = [results[i] for i in range(len(files))]
     if use_pack and cache_dir is not None and root is not None and pack is not None:
         records = {f.rel: r.record for f, r in zip(files, ordered, strict=True) if r.record}
