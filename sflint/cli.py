@@ -334,11 +334,20 @@ def explain(rule: str, rule_dirs: tuple[Path, ...]) -> None:
 @_RULE_DIRS
 @_NO_FORCEIGNORE
 @_NO_CACHE
-def access(persona: str | None, root: Path, **kw: Any) -> None:
-    """Show each persona's effective permissions and where each comes from."""
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["console", "json"]),
+    default="console",
+    show_default=True,
+    help="console: a tree; json: the sflint/access/v1 contract (docs/json.md).",
+)
+def access(persona: str | None, root: Path, fmt: str, **kw: Any) -> None:
+    """Show each persona's effective permissions and object access, and where each comes
+    from."""
     from sflint.commands_access import show_access
 
-    raise SystemExit(show_access(_load_options((root,), kw), persona))
+    raise SystemExit(show_access(_load_options((root,), kw), persona, json=fmt == "json"))
 
 
 @cli.command("init")

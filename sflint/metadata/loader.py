@@ -270,6 +270,7 @@ def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[
             license=current.license or parsed.license,
             user_license=current.user_license or parsed.user_license,
             grants=current.grants + parsed.grants,
+            object_grants=current.object_grants + parsed.object_grants,
             members=current.members + parsed.members,
             muting_members=current.muting_members + parsed.muting_members,
             problems=current.problems + parsed.problems,
