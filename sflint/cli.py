@@ -350,6 +350,44 @@ def access(persona: str | None, root: Path, fmt: str, **kw: Any) -> None:
     raise SystemExit(show_access(_load_options((root,), kw), persona, json=fmt == "json"))
 
 
+@cli.command("diff")
+@_debug_option
+@click.argument("base")
+@click.argument("head", required=False)
+@_PROJECT_PATH
+@_CONFIG
+@_RULE_DIRS
+@_NO_FORCEIGNORE
+@_NO_CACHE
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["console", "json", "markdown"]),
+    default="console",
+    show_default=True,
+    help="console; json: the sflint/diff/v1 contract; markdown: a PR comment or job summary.",
+)
+@click.option(
+    "--fail-on",
+    type=_EnumChoice((f.value, f) for f in FailOn),
+    help="Exit 1 when the change introduces a finding at or above this severity"
+    " (default: the head's fail_on, else error).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to FILE instead of standard output.",
+)
+def diff_cmd(base: str, head: str | None, root: Path, fmt: str, **kw: Any) -> None:
+    """Show what a change does to each persona's access: BASE and HEAD are git revisions
+    (HEAD: the working tree) or two folders."""
+    from sflint.commands_diff import DiffFormat, run_diff
+
+    options = _load_options((root,), kw)
+    raise SystemExit(run_diff(base, head, options, DiffFormat(fmt), output=kw["output"]))
+
+
 @cli.command("init")
 @_debug_option
 @_PROJECT_PATH

@@ -25,6 +25,7 @@ checked for its exact type on load, and a file that fails is read and parsed aga
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -264,6 +265,13 @@ def _record(value: object) -> Record:
 def save_index(cache_dir: Path, root: Path, records: dict[str, Record]) -> None:
     files = {rel: [list(r.signature), r.key, r.checked_ns] for rel, r in sorted(records.items())}
     _store(_index_path(cache_dir, root), {"format": _FORMAT, "files": files})
+
+
+def drop_index(cache_dir: Path, root: Path) -> None:
+    """Forget the index of a project that will not be read again (a revision copied into a
+    temporary folder, sflint.revision): its entries stay, shared by content."""
+    with contextlib.suppress(OSError):
+        _index_path(cache_dir, root).unlink()
 
 
 def now_ns() -> int:
