@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 
 from sflint.config import Config, PersonaConfig, Reference
 from sflint.kinds import kind_of
-from sflint.model import Component, ComponentType, Grant, Location, PersonaKind
+from sflint.model import (
+    Component,
+    ComponentType,
+    Grant,
+    Location,
+    ObjectAccess,
+    ObjectGrant,
+    PersonaKind,
+    object_access,
+)
 
 # The Salesforce Integration user license and its permission set license (SALESFORCE.md,
 # Integration users).
@@ -57,6 +66,29 @@ class EffectiveGrant:
 
 
 @dataclass(frozen=True)
+class EffectiveObjectGrant:
+    """An ``<objectPermissions>`` entry as a persona holds it: the flags its group's muting
+    sets mute are removed (``muted``, with the muting sets that remove them)."""
+
+    grant: ObjectGrant
+    source: Component
+    group: Component | None = None
+    muted: tuple[ObjectAccess, ...] = ()
+    muted_by: tuple[Component, ...] = ()
+
+    @property
+    def access(self) -> tuple[ObjectAccess, ...]:
+        """The flags the persona holds through this entry."""
+        return tuple(a for a in self.grant.access if a not in self.muted)
+
+    @property
+    def chain(self) -> str:
+        steps = [describe(self.group)] if self.group else []
+        steps.append(describe(self.source))
+        return " → ".join(steps)
+
+
+@dataclass(frozen=True)
 class Access:
     persona: Persona
     grants: tuple[EffectiveGrant, ...]
@@ -65,6 +97,7 @@ class Access:
     # Named by one of its groups, not in the project (managed-package sets among them);
     # the group's own file reports these.
     missing_members: tuple[Reference, ...] = ()
+    objects: tuple[EffectiveObjectGrant, ...] = ()
 
     @property
     def incomplete(self) -> bool:
@@ -122,8 +155,37 @@ def _grants_of(component: Component, group: Component | None = None) -> list[Eff
     return [EffectiveGrant(g, component, group) for g in component.grants]
 
 
+def _objects_of(component: Component, group: Component | None = None) -> list[EffectiveObjectGrant]:
+    return [EffectiveObjectGrant(o, component, group) for o in component.object_grants]
+
+
+def _muted_objects(
+    ps: Component,
+    group: Component,
+    muting: list[tuple[Component, dict[str, frozenset[ObjectAccess]]]],
+) -> list[EffectiveObjectGrant]:
+    """``ps``'s object grants held through ``group``, less what its muting sets mute: a
+    muting set's enabled flag on an object removes that flag (Metadata API Developer Guide,
+    MutingPermissionSet: the fields of a permission set, each enabled one muted)."""
+    out = []
+    for o in ps.object_grants:
+        by = [m for m, objects in muting if objects.get(o.object, frozenset()) & set(o.access)]
+        muted = object_access(a for m, objects in muting for a in objects.get(o.object, ()))
+        muted = tuple(a for a in muted if a in o.access)
+        out.append(EffectiveObjectGrant(o, ps, group, muted, tuple(by)))
+    return out
+
+
+def _mutes(muter: Component) -> dict[str, frozenset[ObjectAccess]]:
+    mutes: dict[str, set[ObjectAccess]] = {}
+    for o in muter.object_grants:
+        mutes.setdefault(o.object, set()).update(o.access)
+    return {name: frozenset(flags) for name, flags in mutes.items()}
+
+
 def resolve(persona: Persona, index: Index) -> Access:
     grants: list[EffectiveGrant] = []
+    objects: list[EffectiveObjectGrant] = []
     used: list[Component] = []
     unresolved: list[Reference] = []
     missing: list[Reference] = []
@@ -136,16 +198,19 @@ def resolve(persona: Persona, index: Index) -> Access:
         used.append(component)
         if ctype is not ComponentType.PERMISSION_SET_GROUP:
             grants.extend(_grants_of(component))
+            objects.extend(_objects_of(component))
             continue
         # Each muting set with the names it mutes, collected once: looking a grant up in a
         # muting set's own grants each time made a large group quadratic.
         muting: list[tuple[Component, frozenset[str]]] = []
+        muting_objects: list[tuple[Component, dict[str, frozenset[ObjectAccess]]]] = []
         for m in component.muting_members:
             muter = index.find(ComponentType.MUTING_PERMISSION_SET, m.name)
             if muter is None:
                 missing.append(Reference(ComponentType.MUTING_PERMISSION_SET, m.name, m.location))
             else:
                 muting.append((muter, frozenset(g.name for g in muter.grants if g.enabled)))
+                muting_objects.append((muter, _mutes(muter)))
                 used.append(muter)
         for member in component.members:
             ps = index.find(ComponentType.PERMISSION_SET, member.name)
@@ -158,9 +223,17 @@ def resolve(persona: Persona, index: Index) -> Access:
             for eg in _grants_of(ps, component):
                 muter = next((m for m, names in muting if eg.grant.name in names), None)
                 grants.append(EffectiveGrant(eg.grant, ps, component, muter))
+            objects.extend(_muted_objects(ps, component, muting_objects))
     # Each component once, by identity: hashing a component hashes every grant it holds.
     once = tuple({id(c): c for c in used}.values())
-    return Access(persona, tuple(grants), once, tuple(unresolved), tuple(missing))
+    return Access(
+        persona,
+        tuple(grants),
+        once,
+        tuple(unresolved),
+        tuple(missing),
+        tuple(objects),
+    )
 
 
 def declared(config: Config) -> tuple[Persona, ...]:

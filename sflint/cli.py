@@ -334,11 +334,58 @@ def explain(rule: str, rule_dirs: tuple[Path, ...]) -> None:
 @_RULE_DIRS
 @_NO_FORCEIGNORE
 @_NO_CACHE
-def access(persona: str | None, root: Path, **kw: Any) -> None:
-    """Show each persona's effective permissions and where each comes from."""
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["console", "json"]),
+    default="console",
+    show_default=True,
+    help="console: a tree; json: the sflint/access/v1 contract (docs/json.md).",
+)
+def access(persona: str | None, root: Path, fmt: str, **kw: Any) -> None:
+    """Show each persona's effective permissions and object access, and where each comes
+    from."""
     from sflint.commands_access import show_access
 
-    raise SystemExit(show_access(_load_options((root,), kw), persona))
+    raise SystemExit(show_access(_load_options((root,), kw), persona, json=fmt == "json"))
+
+
+@cli.command("diff")
+@_debug_option
+@click.argument("base")
+@click.argument("head", required=False)
+@_PROJECT_PATH
+@_CONFIG
+@_RULE_DIRS
+@_NO_FORCEIGNORE
+@_NO_CACHE
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["console", "json", "markdown"]),
+    default="console",
+    show_default=True,
+    help="console; json: the sflint/diff/v1 contract; markdown: a PR comment or job summary.",
+)
+@click.option(
+    "--fail-on",
+    type=_EnumChoice((f.value, f) for f in FailOn),
+    help="Exit 1 when the change introduces a finding at or above this severity"
+    " (default: the head's fail_on, else error).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to FILE instead of standard output.",
+)
+def diff_cmd(base: str, head: str | None, root: Path, fmt: str, **kw: Any) -> None:
+    """Show what a change does to each persona's access: BASE and HEAD are git revisions
+    (HEAD: the working tree) or two folders."""
+    from sflint.commands_diff import DiffFormat, run_diff
+
+    options = _load_options((root,), kw)
+    raise SystemExit(run_diff(base, head, options, DiffFormat(fmt), output=kw["output"]))
 
 
 @cli.command("init")

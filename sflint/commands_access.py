@@ -1,4 +1,5 @@
-"""``sflint access [PERSONA]``: load the project, render each persona's access tree."""
+"""``sflint access [PERSONA]``: load the project, render each persona's access as a tree
+(console) or as the ``sflint/access/v1`` JSON contract."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ def show_access(
     persona: str | None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    *,
+    json: bool = False,
 ) -> int:
-    from sflint.output.access_tree import render
+    from sflint import __version__
+    from sflint.output import access_json, access_tree
     from sflint.pipeline import load
 
     out = out or sys.stdout
@@ -28,5 +32,5 @@ def show_access(
         accesses = tuple(a for a in accesses if a.persona.name == persona)
         if not accesses:
             return show_error(UsageError(f"no persona named {persona!r}"), err)
-    out.write(render(accesses))
+    out.write(access_json.render(accesses, __version__) if json else access_tree.render(accesses))
     return 0

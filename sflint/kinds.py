@@ -27,6 +27,8 @@ class Role(ValueEnum):
 
     MAIN = "main"  # the component file itself
     USER_PERMISSIONS = "user-permissions"  # a decomposed permission set's user permissions
+    OBJECT_PERMISSIONS = "object-permissions"  # beta: one object's permissions
+    OBJECT_SETTINGS = "object-settings"  # beta2: one object's permissions, fields, tabs
 
 
 class FixPolicy(enum.Enum):
@@ -119,7 +121,7 @@ class Kind:
 # PermissionSet, plus label" (Metadata API Developer Guide, MutingPermissionSet). Older
 # permission set files name their license userLicense, as a profile does (real files in
 # ../shared/corpus, mcarvin8__sf-decomposer, have it), so both are read.
-_SET_READS = ("userPermissions", "label", "license", "userLicense")
+_SET_READS = ("userPermissions", "objectPermissions", "label", "license", "userLicense")
 
 # In the order a user's access is built: the one profile, the permission sets, the groups and
 # their muting sets. Personas' references are resolved in this order (config.py), and
@@ -131,7 +133,11 @@ KINDS: tuple[Kind, ...] = (
         mdapi_suffix=".profile",
         folder="profiles",
         # A profile has no label field; userLicense is the user license's name.
-        root=Root("Profile", namespaced=True, reads=("userPermissions", "userLicense")),
+        root=Root(
+            "Profile",
+            namespaced=True,
+            reads=("userPermissions", "objectPermissions", "userLicense"),
+        ),
         word="profile",
         persona_key=PersonaKey("profile", many=False),
         fix_policy=FixPolicy.SET_FALSE,
@@ -163,6 +169,36 @@ KINDS: tuple[Kind, ...] = (
                         "decomposePermissionSetBeta2",
                         None,
                         Root("PermissionSet", namespaced=False, reads=("userPermissions",)),
+                    ),
+                ),
+            ),
+            # The same presets' object permissions (source-deploy-retrieve,
+            # src/registry/presets/decomposePermissionSetBeta*.json: child type
+            # "objectpermission"). Only <objectPermissions> is read from these files; their
+            # field permissions, tab settings and record types grant nothing sflint reads.
+            Child(
+                suffix=".objectPermission-meta.xml",
+                role=Role.OBJECT_PERMISSIONS,
+                layouts=(
+                    # <PS>/objectPermissions/<Object>.objectPermission-meta.xml, root
+                    # ObjectPermission in the Metadata API namespace, one object per file.
+                    Layout(
+                        "decomposePermissionSetBeta",
+                        "objectPermissions",
+                        Root("ObjectPermission", namespaced=True, entry="objectPermissions"),
+                    ),
+                ),
+            ),
+            Child(
+                suffix=".objectSettings-meta.xml",
+                role=Role.OBJECT_SETTINGS,
+                layouts=(
+                    # <PS>/objectSettings/<Object>.objectSettings-meta.xml: the object's
+                    # entries under a <PermissionSet> root with no namespace.
+                    Layout(
+                        "decomposePermissionSetBeta2",
+                        "objectSettings",
+                        Root("PermissionSet", namespaced=False, reads=("objectPermissions",)),
                     ),
                 ),
             ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -72,6 +73,50 @@ class Grant:
     location: Location
 
 
+class ObjectAccess(ValueEnum):
+    """One access flag of an ``<objectPermissions>`` entry, valued by its element's name
+    (Metadata API Developer Guide, Profile and PermissionSet: ObjectPermissions), in the
+    order Setup lists them."""
+
+    READ = "allowRead"
+    CREATE = "allowCreate"
+    EDIT = "allowEdit"
+    DELETE = "allowDelete"
+    VIEW_ALL = "viewAllRecords"
+    MODIFY_ALL = "modifyAllRecords"
+
+    @property
+    def label(self) -> str:
+        """How Setup names it: "Read", "View All"."""
+        return _OBJECT_LABELS[self]
+
+
+_OBJECT_LABELS = {
+    ObjectAccess.READ: "Read",
+    ObjectAccess.CREATE: "Create",
+    ObjectAccess.EDIT: "Edit",
+    ObjectAccess.DELETE: "Delete",
+    ObjectAccess.VIEW_ALL: "View All",
+    ObjectAccess.MODIFY_ALL: "Modify All",
+}
+
+
+def object_access(flags: Iterable[ObjectAccess]) -> tuple[ObjectAccess, ...]:
+    """``flags`` once each, in Setup's order: the one spelling of a set of flags."""
+    given = frozenset(flags)
+    return tuple(a for a in ObjectAccess if a in given)
+
+
+@dataclass(frozen=True)
+class ObjectGrant:
+    """One ``<objectPermissions>`` element: the flags it enables on ``object`` (every flag
+    it leaves out or sets false grants nothing), in Setup's order (``object_access``)."""
+
+    object: str
+    access: tuple[ObjectAccess, ...]
+    location: Location
+
+
 @dataclass(frozen=True)
 class Member:
     """A ``<permissionSets>`` or ``<mutingPermissionSets>`` entry of a permission set group."""
@@ -133,6 +178,7 @@ class Component:
     muting_members: tuple[Member, ...] = ()
     problems: tuple[Problem, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
+    object_grants: tuple[ObjectGrant, ...] = ()
     # Line of the root element in the main file: where component-level findings point.
     anchor: Location | None = None
     # Where the other copies of the same type and name are defined (another package

@@ -20,7 +20,7 @@ from sflint.cli import main
 from sflint.config import SCHEMA as CONFIG_SCHEMA
 from sflint.errors import UsageError
 from sflint.metadata.reader import parse_bytes
-from sflint.model import ComponentType
+from sflint.model import ComponentType, ObjectAccess
 from sflint.rules.loader import load_rules
 from sflint.rules.schema import SCHEMA as RULE_SCHEMA
 from sflint.yamlload import parse_yaml, validate
@@ -58,6 +58,43 @@ def test_reader_takes_any_mutation_of_a_real_file(at: int, cut: int, insert: byt
     # grant is read): it can never hide the grant silently.
     if not parsed.problems and GRANT_BLOCK in data:
         assert ("TwoFactorApi", True) in {(g.name, g.enabled) for g in parsed.grants}
+
+
+OBJECT_SEED = SEED.replace(
+    GRANT_BLOCK,
+    b"    <objectPermissions>\n        <allowCreate>false</allowCreate>\n"
+    b"        <allowDelete>false</allowDelete>\n        <allowEdit>false</allowEdit>\n"
+    b"        <allowRead>true</allowRead>\n        <modifyAllRecords>true</modifyAllRecords>\n"
+    b"        <object>Account</object>\n        <viewAllRecords>true</viewAllRecords>\n"
+    b"    </objectPermissions>\n",
+)
+OBJECT_BLOCK = OBJECT_SEED[
+    OBJECT_SEED.index(b"    <objectPermissions>") : OBJECT_SEED.index(b"</PermissionSet>")
+]
+
+
+@FUZZ
+@given(
+    st.integers(0, len(OBJECT_SEED)),
+    st.integers(0, 40),
+    st.binary(max_size=40),
+    st.sampled_from([ComponentType.PERMISSION_SET, ComponentType.PROFILE]),
+)
+def test_object_permissions_read_the_same_on_both_paths_after_any_mutation(
+    at: int, cut: int, insert: bytes, ctype: ComponentType
+) -> None:
+    from tests.test_reader_plain import general
+
+    data = OBJECT_SEED[:at] + insert + OBJECT_SEED[at + cut :]
+    if ctype is ComponentType.PROFILE:
+        data = data.replace(b"PermissionSet", b"Profile")
+    parsed = parse_bytes(data, "f.xml", ctype)
+    assert parsed == general(data, ctype)
+    # Modify All is read, or the file says what is wrong with it: never lost silently.
+    if not parsed.problems and OBJECT_BLOCK in data:
+        assert ("Account", ObjectAccess.MODIFY_ALL) in {
+            (o.object, a) for o in parsed.object_grants for a in o.access
+        }
 
 
 _SCALARS = st.one_of(

@@ -24,6 +24,8 @@ from sflint.model import (
     Grant,
     Location,
     Member,
+    ObjectAccess,
+    ObjectGrant,
     PersonaKind,
     Severity,
 )
@@ -33,9 +35,18 @@ from sflint.yamlload import parse_yaml, validate
 
 ALL_ROOTS = [(k, role, r) for k in KINDS for role in Role for r in k.roots(role)]
 # One example of each element a kind may read, and what the reader makes of it.
+# The children of an entry that is a file's root (a beta1 child file), by entry.
+ENTRY_BODIES = {
+    "userPermissions": "<enabled>true</enabled>\n<name>ApiEnabled</name>\n",
+    "objectPermissions": "<allowRead>true</allowRead>\n<object>Account</object>\n"
+    "<viewAllRecords>true</viewAllRecords>\n",
+}
+OBJECT_GRANT = ("Account", (ObjectAccess.READ, ObjectAccess.VIEW_ALL))
 SAMPLES = {
     "userPermissions": "<userPermissions><enabled>true</enabled><name>ApiEnabled</name>"
     "</userPermissions>",
+    "objectPermissions": "<objectPermissions><allowRead>true</allowRead><object>Account</object>"
+    "<viewAllRecords>true</viewAllRecords></objectPermissions>",
     "label": "<label>The Label</label>",
     "license": "<license>SalesforceAPIIntegrationPsl</license>",
     "userLicense": "<userLicense>Salesforce Integration</userLicense>",
@@ -48,19 +59,25 @@ def _xml(root: Root) -> str:
     """A file with ``root`` holding one of each element it reads, one per line from line 3."""
     ns = f' xmlns="{METADATA_NS}"' if root.namespaced else ""
     if root.entry is not None:  # the root is the entry itself: its children are the entry's
-        return f'<?xml version="1.0"?>\n<{root.local}{ns}>\n<enabled>true</enabled>\n<name>ApiEnabled</name>\n</{root.local}>\n'
+        body = ENTRY_BODIES[root.entry]
+        return f'<?xml version="1.0"?>\n<{root.local}{ns}>\n{body}</{root.local}>\n'
     body = "".join(f"{SAMPLES[e]}\n" for e in root.reads)
     return f'<?xml version="1.0"?>\n<{root.local}{ns}>\n{body}</{root.local}>\n'
 
 
 def _expected(root: Root, path: str) -> dict[str, object]:
     """What the reader must extract from ``_xml(root)``."""
+    if root.entry == "objectPermissions":
+        return {"object_grants": (ObjectGrant(*OBJECT_GRANT, Location(path, 2)),)}
     if root.entry is not None:
         return {"grants": (Grant("ApiEnabled", True, Location(path, 2)),)}
     line = {e: i for i, e in enumerate(root.reads, 3)}
     out: dict[str, object] = {}
     if "userPermissions" in line:
         out["grants"] = (Grant("ApiEnabled", True, Location(path, line["userPermissions"])),)
+    if "objectPermissions" in line:
+        where = Location(path, line["objectPermissions"])
+        out["object_grants"] = (ObjectGrant(*OBJECT_GRANT, where),)
     for element, attr in (
         ("label", "label"),
         ("license", "license"),
@@ -151,7 +168,15 @@ def test_reader_accepts_each_root_of_the_table_and_extracts_what_it_reads(
     assert parsed.root == root.local
     found = {
         attr: getattr(parsed, attr)
-        for attr in ("grants", "label", "license", "user_license", "members", "muting_members")
+        for attr in (
+            "grants",
+            "object_grants",
+            "label",
+            "license",
+            "user_license",
+            "members",
+            "muting_members",
+        )
         if getattr(parsed, attr) not in ((), None)
     }
     assert found == _expected(root, "f.xml")
@@ -176,9 +201,9 @@ def test_discovery_and_reader_build_every_kind_from_the_table(tmp_path: Path) ->
             expected[(k.type, f"{k.type.value}_{i}")] = [rel]
             (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / rel).write_text(_xml(k.root), encoding="utf-8")
-        for c in k.children:
+        for n, c in enumerate(k.children):
             for j, layout in enumerate(c.layouts):
-                name = f"Decomposed_{j}"
+                name = f"Decomposed_{n}_{j}"
                 folder = f"src/{k.folder}/{name}"
                 main = f"{folder}/{name}{k.source_suffix}"
                 child = (
@@ -195,8 +220,13 @@ def test_discovery_and_reader_build_every_kind_from_the_table(tmp_path: Path) ->
     assert {(c.type, c.name): sorted(c.files) for c in components} == expected
     assert [c.problems for c in components if c.problems] == []
     decomposed = [c for c in components if c.name.startswith("Decomposed_")]
-    # The main file's grant and the child file's grant: one each.
-    assert [len(c.grants) for c in decomposed] == [2, 2]
+    # The main file's grant and object grant, and the child file's: one each.
+    assert [(c.name, len(c.grants), len(c.object_grants)) for c in decomposed] == [
+        ("Decomposed_0_0", 2, 1),
+        ("Decomposed_0_1", 2, 1),
+        ("Decomposed_1_0", 1, 2),
+        ("Decomposed_2_0", 1, 2),
+    ]
 
 
 def test_words_and_persona_keys_come_from_the_table() -> None:

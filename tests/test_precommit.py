@@ -154,7 +154,8 @@ def test_manifest_selects_project_settings(hook: dict[str, Any], name: str, fold
         ".profile",  # a shell profile, not a Salesforce one
         "home/.profile",
         "X.permissionset-meta.xml.orig",
-        "permissionsets/X/X.objectSettings-meta.xml",
+        # A decomposed set's file of entries sflint does not read (class access).
+        "permissionsets/X/X.classAccess-meta.xml",
         "classes/Foo.cls-meta.xml",
         "package.json",
         "old-sfdx-project.json",

@@ -23,6 +23,12 @@ from tests.conftest import TESTDATA
 PS = ComponentType.PERMISSION_SET
 NS = b'<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">'
 GRANT = b"<userPermissions><enabled>true</enabled><name>TwoFactorApi</name></userPermissions>"
+OBJECT = (
+    b"<objectPermissions>\n<allowCreate>false</allowCreate>\n<allowDelete>false</allowDelete>\n"
+    b"<allowEdit>false</allowEdit>\n<allowRead>true</allowRead>\n"
+    b"<modifyAllRecords>true</modifyAllRecords>\n<object>Account</object>\n"
+    b"<viewAllRecords>true</viewAllRecords>\n</objectPermissions>"
+)
 
 
 def general(data: bytes, ctype: ComponentType = PS, role: Role = Role.MAIN) -> ParsedFile:
@@ -167,6 +173,61 @@ CASES: dict[str, tuple[bytes, bool]] = {
         False,
     ),
     "undefined-entity": (doc(b"<label>&x;</label>"), False),
+    # Object permissions: the shape Salesforce writes in one match, any other leaf shape
+    # through the same extractor, every ambiguity a problem on both paths.
+    "object-as-salesforce-writes-it": (doc(OBJECT), True),
+    "object-with-view-all-fields": (
+        doc(
+            OBJECT.replace(
+                b"<viewAllRecords>", b"<viewAllFields>true</viewAllFields><viewAllRecords>"
+            )
+        ),
+        True,
+    ),
+    "object-fields-in-another-order": (
+        doc(
+            b"<objectPermissions><object>Case</object><modifyAllRecords>true</modifyAllRecords>"
+            b"<allowRead>true</allowRead></objectPermissions>"
+        ),
+        True,
+    ),
+    "object-flag-spelt-True-and-yes": (
+        doc(
+            OBJECT.replace(b"<allowRead>true", b"<allowRead>True").replace(
+                b"<allowEdit>false", b"<allowEdit>yes"
+            )
+        ),
+        True,
+    ),
+    "object-flag-with-blanks": (
+        doc(OBJECT.replace(b">true</allowRead", b"> true\n</allowRead")),
+        True,
+    ),
+    "object-two-objects": (
+        doc(OBJECT.replace(b"</object>", b"</object><object>Lead</object>")),
+        True,
+    ),
+    "object-flag-twice": (
+        doc(
+            OBJECT.replace(
+                b"<allowRead>true</allowRead>",
+                b"<allowRead>false</allowRead><allowRead>true</allowRead>",
+            )
+        ),
+        True,
+    ),
+    "object-without-object": (
+        doc(b"<objectPermissions><allowRead>true</allowRead></objectPermissions>"),
+        True,
+    ),
+    "object-empty": (doc(b"<objectPermissions/>" + OBJECT), True),
+    "object-in-a-comment": (doc(b"<!-- " + OBJECT + b" -->" + GRANT), True),
+    "object-cdata-name": (doc(OBJECT.replace(b"Account", b"<![CDATA[Account]]>")), False),
+    "object-outside-the-namespace": (
+        doc(OBJECT.replace(b"<objectPermissions>", b"<objectPermissions xmlns=''>")),
+        False,
+    ),
+    "object-reference-in-name": (doc(OBJECT.replace(b"Account", b"Acc&#111;unt")), True),
     "unexpected-root": (b"<Profile/>", False),
     "not-well-formed": (doc(b"<label>x</lab>"), False),
 }

@@ -369,13 +369,14 @@ def test_a_fix_option_for_component_types_may_name_the_component(tmp_path: Path)
 
 
 def test_each_matcher_yields_only_what_it_declares() -> None:
-    from sflint.model import PersonaKind
+    from sflint.model import ObjectAccess, PersonaKind
     from sflint.rules import matchers as m
     from sflint.rules.scope import SCOPE_PLACEHOLDERS, Scope
 
     leaves: list[m.Matcher] = [  # the leaves; each declares PROVIDES
         m.UserPermission(misspelling_of=frozenset({"X"}), tiers=frozenset({2})),
         m.License(frozenset({"L"})),
+        m.ObjectPermission(frozenset({ObjectAccess.VIEW_ALL})),
         m.StrictPermissions(True),
         m.InPersona(PersonaKind.INTEGRATION),
         m.Detected(True),

@@ -40,11 +40,21 @@ from typing import Any
 
 from sflint.kinds import Role
 from sflint.metadata.reader import ParsedFile
-from sflint.model import ComponentType, Grant, Location, Member, Problem, ProblemKind, Suppression
+from sflint.model import (
+    ComponentType,
+    Grant,
+    Location,
+    Member,
+    ObjectAccess,
+    ObjectGrant,
+    Problem,
+    ProblemKind,
+    Suppression,
+)
 
 # Bump when the reader's output for the same bytes changes (a new element read, a message
 # reworded): every entry written before is then a miss.
-READER_VERSION = "3"  # 3: a suppression keeps its reason
+READER_VERSION = "4"  # 3: a suppression keeps its reason; 4: object permissions
 _FORMAT = 2  # 1: one JSON file per entry and an index per project
 _RACY_NS = 2_000_000_000  # FAT's mtime resolution is 2 s; others are finer
 
@@ -79,6 +89,9 @@ def encode(parsed: ParsedFile) -> dict[str, Any]:
         "license": parsed.license,
         "user_license": parsed.user_license,
         "grants": [[g.name, g.enabled, g.location.line] for g in parsed.grants],
+        "objects": [
+            [o.object, [a.value for a in o.access], o.location.line] for o in parsed.object_grants
+        ],
         "members": [[m.name, m.location.line] for m in parsed.members],
         "muting": [[m.name, m.location.line] for m in parsed.muting_members],
         "problems": [[p.message, p.location.line, p.kind.value] for p in parsed.problems],
@@ -128,6 +141,14 @@ def _rows(value: object, width: int) -> list[list[object]]:
 
 
 _KINDS = {k.value: k for k in ProblemKind}
+_ACCESS = {a.value: a for a in ObjectAccess}
+
+
+def _access(value: object) -> tuple[ObjectAccess, ...]:
+    flags = tuple(_ACCESS[_str(v)] for v in _list(value))
+    if flags != tuple(a for a in ObjectAccess if a in flags):  # once each, in order
+        raise _Invalid
+    return flags
 
 
 def decode(value: object, path: str, light: frozenset[str] | None = None) -> ParsedFile | None:
@@ -155,6 +176,10 @@ def _decode(value: object, path: str, light: frozenset[str] | None) -> ParsedFil
         # (A name that cannot be hashed raises TypeError: a miss, as any damage is.)
         rows = rows[:1] + [r for r in rows[1:] if r[1] is True and r[0] in light]
     grants = tuple(Grant(_str(n), _bool(e), Location(path, _line(ln))) for n, e, ln in rows)
+    objects = tuple(
+        ObjectGrant(_str(o), _access(a), Location(path, _line(ln)))
+        for o, a, ln in _rows(value["objects"], 3)
+    )
     members = tuple(
         Member(_str(n), Location(path, _line(ln))) for n, ln in _rows(value["members"], 2)
     )
@@ -182,6 +207,7 @@ def _decode(value: object, path: str, light: frozenset[str] | None) -> ParsedFil
         muting_members=muting,
         problems=problems,
         suppressions=suppressions,
+        object_grants=objects,
     )
 
 
@@ -288,6 +314,13 @@ def save_pack(
     files = {rel: [list(r.signature), r.key, r.checked_ns] for rel, r in sorted(records.items())}
     used = {r.key: entries[r.key] for r in records.values() if r.key in entries}
     _store(_pack_path(cache_dir, root), {"format": _FORMAT, "files": files, "entries": used})
+
+
+def drop_pack(cache_dir: Path, root: Path) -> None:
+    """Forget the pack of a project that will not be read again (a revision copied into a
+    temporary folder, sflint.revision), so that temporary folders leave nothing behind."""
+    with contextlib.suppress(OSError):
+        _pack_path(cache_dir, root).unlink()
 
 
 def now_ns() -> int:

@@ -404,6 +404,7 @@ def _merged(part: list[tuple[MetadataFile, ParsedFile]]) -> Component:
         license=next((p.license for p in read if p.license), last.license),
         user_license=next((p.user_license for p in read if p.user_license), last.user_license),
         grants=_joined([p.grants for p in read]),
+        object_grants=_joined([p.object_grants for p in read]),
         members=_joined([p.members for p in read]),
         muting_members=_joined([p.muting_members for p in read]),
         problems=_joined([p.problems for p in read]),

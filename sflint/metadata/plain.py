@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from sflint.kinds import Root
@@ -78,6 +79,29 @@ _GRANT = re.compile(
     + _S
     + rb"*</userPermissions>"
 )
+
+
+def _flag(name: bytes) -> bytes:
+    return rb"<" + name + rb">(true|false)</" + name + rb">" + _S + rb"*"
+
+
+# An object permission as Salesforce writes it (its fields in alphabetical order, with
+# viewAllFields from API 61 on), in one match: the flags, the object, the last flag.
+_OBJECT = re.compile(
+    rb"<objectPermissions>"
+    + _S
+    + rb"*"
+    + b"".join(_flag(n) for n in (b"allowCreate", b"allowDelete", b"allowEdit", b"allowRead"))
+    + _flag(b"modifyAllRecords")
+    + rb"<object>([^<&\r]*)</object>"
+    + _S
+    + rb"*(?:<viewAllFields>(?:true|false)</viewAllFields>"
+    + _S
+    + rb"*)?"
+    + _flag(b"viewAllRecords")
+    + rb"</objectPermissions>"
+)
+_OBJECT_NAMES = ("allowCreate", "allowDelete", "allowEdit", "allowRead", "modifyAllRecords")
 _REF = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _XML_SPACE = " \t\r\n"
@@ -333,9 +357,11 @@ _AFTER_NAME = (b" ", b"\t", b"\r", b"\n", b"/", b">")
 _CLOSE = re.compile(rb"</(" + _NAME + rb")" + _S + rb"*>")
 
 
-def _leaves(data: bytes, pos: int) -> tuple[tuple[tuple[str, str], ...], int] | None:
-    """The ``name`` and ``enabled`` leaves among the leaf children from ``pos`` to the next
-    end tag, and where that end tag starts; None when a child is not a leaf."""
+def _leaves(
+    data: bytes, pos: int, wanted: frozenset[str]
+) -> tuple[tuple[tuple[str, str], ...], int] | None:
+    """The leaves named in ``wanted`` among the leaf children from ``pos`` to the next end
+    tag, and where that end tag starts; None when a child is not a leaf."""
     fields: list[tuple[str, str]] = []
     while True:
         pos = _BLANKS.match(data, pos).end()  # type: ignore[union-attr]  # matches empty
@@ -344,9 +370,9 @@ def _leaves(data: bytes, pos: int) -> tuple[tuple[tuple[str, str], ...], int] | 
         m = _LEAF.match(data, pos)
         if m is None:
             return None
-        name = m.group(1)
-        if name in (b"name", b"enabled"):
-            fields.append((name.decode("ascii"), _decode(m.group(2) or b"")))
+        name = m.group(1).decode("ascii")
+        if name in wanted:
+            fields.append((name, _decode(m.group(2) or b"")))
         pos = m.end()
 
 
@@ -356,18 +382,26 @@ def _close(data: bytes, pos: int, name: bytes) -> int | None:
     return m.end() if m is not None and m.group(1) == name else None
 
 
-def _grant(data: bytes, pos: int, local: str, line: int) -> tuple[Entry, int] | None:
-    """A grant at ``pos``: the common shape in one match, any other leaf shape child by child."""
+def _grant(
+    data: bytes, pos: int, local: str, line: int, wanted: frozenset[str]
+) -> tuple[Entry, int] | None:
+    """An entry with fields at ``pos`` (a grant, an object permission): the common shape in
+    one match, any other leaf shape child by child."""
     m = _GRANT.match(data, pos) if local == "userPermissions" else None
     if m is not None:
         fields = (("enabled", m.group(1).decode("ascii")), ("name", _decode(m.group(2))))
         return Entry(local, line, fields=fields), m.end()
+    m = _OBJECT.match(data, pos) if local == "objectPermissions" else None
+    if m is not None:
+        flags = tuple((n, m.group(i).decode("ascii")) for i, n in enumerate(_OBJECT_NAMES, 1))
+        last = (("object", _decode(m.group(6))), ("viewAllRecords", m.group(7).decode("ascii")))
+        return Entry(local, line, fields=flags + last), m.end()
     tag = _OPEN.match(data, pos)
     if tag is None:
         return None
     if tag.group(2):  # <userPermissions/>
         return Entry(local, line), tag.end()
-    leaves = _leaves(data, tag.end())
+    leaves = _leaves(data, tag.end(), wanted)
     if leaves is None:
         return None
     end = _close(data, leaves[1], tag.group(1))
@@ -413,10 +447,11 @@ def _root_end(data: bytes, body: int, name: bytes, markup: _Markup) -> int | Non
             return end if _close(data, end, name) is not None else None
 
 
-def scan(data: bytes, roots: tuple[Root, ...], grants: frozenset[str]) -> Scan | None:
+def scan(data: bytes, roots: tuple[Root, ...], grants: Mapping[str, frozenset[str]]) -> Scan | None:
     """The root and the entries of a well-formed ``data`` whose root is one of ``roots``,
     or None when the file is not plain (the general reader then reads it). ``grants``
-    names the entries read from their leaf children; the others are read from their text."""
+    names the entries read from their leaf children, with the children read; the others
+    are read from their text."""
     root = _root(data)
     if root is None:
         return None
@@ -449,7 +484,7 @@ def scan(data: bytes, roots: tuple[Root, ...], grants: frozenset[str]) -> Scan |
         return None
     if spec.entry is not None:
         # The root is itself the entry (a beta1 child file): its leaves are the fields.
-        leaves = _leaves(data, body)
+        leaves = _leaves(data, body, grants[spec.entry])
         if leaves is None or leaves[1] != end or _depth_at(data, body, end, markup, end) is None:
             return None
         return Scan(spec, line, namespace, (Entry(local, line, fields=leaves[0]),), comments)
@@ -470,7 +505,7 @@ class _Context(NamedTuple):
 def _entries(
     data: bytes,
     found: list[tuple[int, str]],
-    grants: frozenset[str],
+    grants: Mapping[str, frozenset[str]],
     root_line: int,
     where: _Context,
 ) -> tuple[Entry, ...] | None:
@@ -491,7 +526,12 @@ def _entries(
                 return None
         line += data.count(b"\n", counted, at)
         counted = at
-        read = (_grant if name in grants else _text)(data, at, name, line)
+        wanted = grants.get(name)
+        read = (
+            _grant(data, at, name, line, wanted)
+            if wanted is not None
+            else _text(data, at, name, line)
+        )
         if read is None:
             return None
         entries.append(read[0])

@@ -32,7 +32,18 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from sflint.kinds import Role, Root, kind_of
 from sflint.metadata import plain
-from sflint.model import ComponentType, Grant, Location, Member, Problem, ProblemKind, Suppression
+from sflint.model import (
+    ComponentType,
+    Grant,
+    Location,
+    Member,
+    ObjectAccess,
+    ObjectGrant,
+    Problem,
+    ProblemKind,
+    Suppression,
+    object_access,
+)
 
 if TYPE_CHECKING:  # lxml is imported where a file is parsed: a cached run never needs it
     from lxml import etree
@@ -54,6 +65,7 @@ class ParsedFile:
     muting_members: tuple[Member, ...] = ()
     problems: tuple[Problem, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
+    object_grants: tuple[ObjectGrant, ...] = ()
 
 
 # <!-- sflint: ignore SFL002 --> or <!-- sflint: ignore-file integration-api-mfa, SFL005 -->,
@@ -239,17 +251,22 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# The grant's children that the reader reads; a grant keeps at most this many of each (more
-# only says "repeated", and a hostile file could otherwise hold millions in memory).
-_FIELDS = ("name", "enabled")
+# The children the reader reads of each entry that has them: a user permission's name and
+# enabled, an object permission's object and access flags (Metadata API Developer Guide,
+# Profile: ObjectPermissions). An entry keeps at most _KEEP of each (more only says
+# "repeated", and a hostile file could otherwise hold millions in memory).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "userPermissions": ("name", "enabled"),
+    "objectPermissions": ("object", *(a.value for a in ObjectAccess)),
+}
 _KEEP = 3
 
 
 class Read(NamedTuple):
     """One element the kind reads, as either path found it: its local name and start line,
-    its text, or the texts of its ``name`` and ``enabled`` children (at most ``_KEEP`` of
-    each, in document order), the children outside its namespace, and whether it is itself
-    outside the file's namespace."""
+    its text, or the texts of its ``FIELDS`` children (at most ``_KEEP`` of each, in
+    document order), the children outside its namespace, and whether it is itself outside
+    the file's namespace."""
 
     local: str
     line: int
@@ -267,6 +284,7 @@ class _Found:
     namespace: str | None  # the root element's
     texts: dict[str, str] = field(default_factory=dict)
     grants: list[Grant] = field(default_factory=list)
+    objects: list[ObjectGrant] = field(default_factory=list)
     members: list[Member] = field(default_factory=list)
     muting: list[Member] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -296,6 +314,7 @@ class _Found:
             members=tuple(self.members),
             muting_members=tuple(self.muting),
             problems=tuple(self.problems),
+            object_grants=tuple(self.objects),
         )
 
 
@@ -312,11 +331,17 @@ def _enabled(values: list[str], where: str, found: _Found, line: int) -> bool:
     if not values:
         found.problem(f"{where} has no <enabled>; sflint reads it as disabled", line)
         return False
+    return _boolean(values, "enabled", where, found, line)
+
+
+def _boolean(values: list[str], element: str, where: str, found: _Found, line: int) -> bool:
+    """Whether the ``<element>`` children of an entry (one or more) say true; each
+    ambiguity is a problem."""
     enabled = any(v.lower() in _MAY_MEAN_TRUE for v in values)
     reading = "enabled" if enabled else "disabled"
     if len(values) > 1:
         found.problem(
-            f"{where} has {len(values)} <enabled> elements; sflint reads it as {reading}",
+            f"{where} has {len(values)} <{element}> elements; sflint reads it as {reading}",
             line,
             ProblemKind.AMBIGUOUS,
         )
@@ -326,8 +351,8 @@ def _enabled(values: list[str], where: str, found: _Found, line: int) -> bool:
             # anything else does not.
             boolean = v.lower() in ("true", "false", "1", "0")
             found.problem(
-                f"{where} has <enabled>{_short(v)}</enabled>, which is neither true nor false;"
-                f" sflint reads it as {reading}",
+                f"{where} has <{element}>{_short(v)}</{element}>, which is neither true nor"
+                f" false; sflint reads it as {reading}",
                 line,
                 ProblemKind.AMBIGUOUS if boolean else ProblemKind.INVALID,
             )
@@ -361,6 +386,40 @@ def _add_grant(found: _Found, read: Read) -> None:
     found.grants.extend(Grant(name, enabled, Location(found.path, line)) for name in names)
 
 
+def _add_object(found: _Found, read: Read) -> None:
+    """An ``<objectPermissions>`` entry: the flags it sets true on its object. A flag it
+    leaves out grants nothing (Salesforce writes all six; absent reads as false)."""
+    local, line = read.local, read.line
+    found.entry_at(read)
+    fields = read.fields or {}
+    objects = list(dict.fromkeys(n for n in fields.get("object", []) if n))
+    where = f"<{local}> {objects[0]}" if objects else f"<{local}>"
+    for name in read.foreign:
+        found.problem(
+            f"{where}: <{name}> is not in the file's namespace; sflint reads it as if it were",
+            line,
+            ProblemKind.AMBIGUOUS,
+        )
+    if not objects:
+        found.problem(f"{where} has no <object>; sflint cannot tell what it grants", line)
+        return
+    flags = [
+        a
+        for a in ObjectAccess
+        if a.value in fields and _boolean(fields[a.value], a.value, where, found, line)
+    ]
+    if len(fields["object"]) > 1:
+        listed = ", ".join(_short(n) for n in objects)
+        found.problem(
+            f"<{local}> has {len(fields['object'])} <object> elements ({listed});"
+            " sflint reads it as a grant on each",
+            line,
+            ProblemKind.AMBIGUOUS,
+        )
+    access = object_access(flags)
+    found.objects.extend(ObjectGrant(o, access, Location(found.path, line)) for o in objects)
+
+
 def _add_text(found: _Found, read: Read) -> None:
     found.entry_at(read)
     found.texts[read.local] = read.text
@@ -376,14 +435,16 @@ def _add_member(found: _Found, read: Read) -> None:
 # whichever path read it.
 EXTRACTORS: dict[str, Callable[[_Found, Read], None]] = {
     "userPermissions": _add_grant,
+    "objectPermissions": _add_object,
     "label": _add_text,
     "license": _add_text,
     "userLicense": _add_text,
     "permissionSets": _add_member,
     "mutingPermissionSets": _add_member,
 }
-# The entries whose children are read (the others are read from their own text).
-_WITH_FIELDS = frozenset(k for k, f in EXTRACTORS.items() if f is _add_grant)
+# The entries whose children are read, with the children read (the others are read from
+# their own text): what the plain path is asked to find.
+_WITH_FIELDS = {entry: frozenset(names) for entry, names in FIELDS.items()}
 
 
 def parse_bytes(data: bytes, path: str, ctype: ComponentType, role: Role = Role.MAIN) -> ParsedFile:
@@ -418,7 +479,8 @@ def _from_scan(scanned: plain.Scan, path: str) -> ParsedFile:
     found = _Found(path, scanned.namespace)  # the plain path reads no other namespace
     grants = found.grants
     for entry in scanned.entries:
-        extract = EXTRACTORS[spec.entry or entry.local]
+        kind = spec.entry or entry.local
+        extract = EXTRACTORS[kind]
         if extract is _add_grant:
             pairs = entry.fields
             if len(pairs) == 2 and pairs[0][0] == "enabled" and pairs[1][0] == "name":
@@ -426,10 +488,32 @@ def _from_scan(scanned: plain.Scan, path: str) -> ParsedFile:
                 if name and value in ("true", "false"):
                     grants.append(Grant(name, value == "true", Location(path, entry.line)))
                     continue
-            extract(found, Read(entry.local, entry.line, fields=_fields(pairs)))
+        elif extract is _add_object:
+            direct = _plain_object(entry.fields, Location(path, entry.line))
+            if direct is not None:
+                found.objects.append(direct)
+                continue
+        if kind in FIELDS:
+            extract(found, Read(entry.local, entry.line, fields=_fields(entry.fields)))
         else:
             extract(found, Read(entry.local, entry.line, text=entry.text))
     return found.result(spec.local, scanned.line)
+
+
+_OBJECT_FIELDS = frozenset(FIELDS["objectPermissions"])
+
+
+def _plain_object(pairs: tuple[tuple[str, str], ...], where: Location) -> ObjectGrant | None:
+    """An object permission that names one object once and each flag once as exactly
+    ``true`` or ``false`` (every one Salesforce writes) can hold no problem: its grant, made
+    directly; None for any other, which the extractor reads."""
+    if len(pairs) != len(_OBJECT_FIELDS) or {k for k, _ in pairs} != _OBJECT_FIELDS:
+        return None
+    values = dict(pairs)
+    name = values.pop("object")
+    if not name or any(v not in ("true", "false") for v in values.values()):
+        return None
+    return ObjectGrant(name, tuple(a for a in ObjectAccess if values[a.value] == "true"), where)
 
 
 # Byte patterns that say a document is not UTF-8 before any declaration is read (XML 1.0,
@@ -564,7 +648,7 @@ class _Reading:
         local = _local(el.tag)
         if self.spec.entry is not None:
             # The root is itself the entry (a beta1 child file): its children are the fields.
-            if parent is self.root and local in _FIELDS:
+            if parent is self.root and local in FIELDS[self.spec.entry]:
                 self.field_ended(el, local, parent)
         elif parent is self.root:
             if local in self.spec.reads:
@@ -573,10 +657,10 @@ class _Reading:
                 read = self._entry(local, self.lines.start(el, local), el, outside)
                 EXTRACTORS[local](self.found, read)
         elif (
-            local in _FIELDS
-            and parent.getparent() is self.root
-            and _local(parent.tag) in _WITH_FIELDS
-            and _local(parent.tag) in self.spec.reads
+            parent.getparent() is self.root
+            and (entry := _local(parent.tag)) in FIELDS
+            and entry in self.spec.reads
+            and local in FIELDS[entry]
         ):
             self.field_ended(el, local, parent)
         _drop(el)

@@ -1,6 +1,6 @@
-"""``sflint access``: each persona's enabled user permissions as a tree, each with the chain
-it comes through (group → set) and the file and line that grants it. Pure: values in, text
-out.
+"""``sflint access``: each persona's enabled user permissions and object access as a tree,
+each with the chain it comes through (group → set) and the file and line that grants it.
+Pure: values in, text out.
 
 Every name in the tree (personas, components, permissions, files) comes from the scanned
 repository, so each line is made inert and safe at the start of a CI log line
@@ -41,11 +41,25 @@ def _persona(access: Access) -> list[str]:
         muted = f"  [muted by {g.muted_by.name}]" if g.muted_by else ""
         loc = g.grant.location
         lines.append(f"  ├─ {g.grant.name}  ← {g.chain}  ({loc.path}:{loc.line}){muted}")
+    objects = sorted(
+        (o for o in access.objects if o.grant.access),
+        key=lambda o: (o.grant.object, o.chain, o.grant.location.line),
+    )
+    for o in objects:
+        flags = ", ".join(a.label for a in o.grant.access if a not in o.muted) or "nothing"
+        muted = ""
+        if o.muted:
+            by = ", ".join(m.name for m in o.muted_by)
+            muted = f"  [muted by {by}: {', '.join(a.label for a in o.muted)}]"
+        loc = o.grant.location
+        lines.append(
+            f"  ├─ object {o.grant.object}: {flags}  ← {o.chain}  ({loc.path}:{loc.line}){muted}"
+        )
     for r in (*access.unresolved, *access.missing_members):
         lines.append(
             f"  └─ ? {r.type.value} {r.name} is not in the project"
             f" ({r.location.path}:{r.location.line})"
         )
-    if not enabled and not access.incomplete:
+    if not enabled and not objects and not access.incomplete:
         lines.append("  (no enabled user permissions)")
     return lines

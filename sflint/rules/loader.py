@@ -11,6 +11,7 @@ from sflint.model import (
     PERSONA_TYPE,
     CloneNaming,
     ComponentType,
+    ObjectAccess,
     PersonaKind,
     ProblemKind,
     Severity,
@@ -61,6 +62,12 @@ def compile_matcher(spec: dict[str, Any]) -> m.Matcher:
             likely_typo=value.get("likely_typo"),
             tiers=tiers,
             enabled=value.get("enabled"),
+        )
+    if kind == "object_permission":
+        objects = value.get("objects")
+        return m.ObjectPermission(
+            access=frozenset(ObjectAccess(a) for a in value["access"]),
+            objects=None if objects is None else frozenset(objects),
         )
     if kind == "license":
         return m.License(frozenset([value] if isinstance(value, str) else value))

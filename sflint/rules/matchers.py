@@ -14,9 +14,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from sflint.access import Access, EffectiveGrant, Index, signal_of, type_word
+from sflint.access import (
+    Access,
+    EffectiveGrant,
+    EffectiveObjectGrant,
+    Index,
+    signal_of,
+    type_word,
+)
 from sflint.catalogue import Catalogue
-from sflint.model import Component, ComponentType, Grant, Location, PersonaKind, ProblemKind
+from sflint.model import (
+    Component,
+    ComponentType,
+    Grant,
+    Location,
+    ObjectAccess,
+    ObjectGrant,
+    PersonaKind,
+    ProblemKind,
+)
 from sflint.rules.scope import COMPONENT_PLACEHOLDERS, SCOPE_PLACEHOLDERS, Scope
 
 if TYPE_CHECKING:  # lxml is imported where an xpath rule runs: a cached run never needs it
@@ -212,12 +228,57 @@ class UserPermission:
                     continue
                 seen.add(eg.grant.location)
                 values = self._values(eg.grant, cat)
-                hits.append(_persona_hit(eg, subject.access, values, muting))
+                hits.append(_persona_hit(eg, eg.grant.name, subject.access, values, muting))
+        return (bool(hits), tuple(hits))
+
+
+@dataclass(frozen=True)
+class ObjectPermission:
+    """An ``<objectPermissions>`` entry that enables any of ``access`` (on one of
+    ``objects``, when given); in a persona rule, as the persona holds it (a flag its group's
+    muting set mutes is not held). One hit per entry."""
+
+    PROVIDES: ClassVar[frozenset[str]] = frozenset({"object", "access"}) | COMPONENT_PLACEHOLDERS
+
+    access: frozenset[ObjectAccess]
+    objects: frozenset[str] | None = None
+
+    def yields(self, scope: Scope) -> Yield:
+        return Yield.hits("object", "access", COMPONENT_PLACEHOLDERS)
+
+    def _held(self, grant: ObjectGrant, held: tuple[ObjectAccess, ...]) -> list[tuple[str, str]]:
+        """The hit's values, or none when the entry is not one the matcher asks for."""
+        if self.objects is not None and grant.object not in self.objects:
+            return []
+        found = [a.label for a in held if a in self.access]
+        return [("object", grant.object), ("access", ", ".join(found))] if found else []
+
+    def evaluate(self, subject: Subject) -> Result:
+        hits: list[Hit] = []
+        if isinstance(subject, ComponentSubject):
+            c = subject.component
+            for o in c.object_grants:
+                values = self._held(o, o.access)
+                if values:
+                    hits.append(Hit(o.location, o.object, c, tuple(values)))
+            return (bool(hits), tuple(hits))
+        seen: set[Location] = set()
+        muting: dict[str, list[str]] = {}
+        for eo in subject.access.objects:
+            values = self._held(eo.grant, eo.access)
+            if not values or eo.grant.location in seen:
+                continue
+            seen.add(eo.grant.location)
+            hits.append(_persona_hit(eo, eo.grant.object, subject.access, values, muting))
         return (bool(hits), tuple(hits))
 
 
 def _persona_hit(
-    eg: EffectiveGrant, access: Access, values: list[tuple[str, str]], muting: dict[str, list[str]]
+    eg: EffectiveGrant | EffectiveObjectGrant,
+    key: str,
+    access: Access,
+    values: list[tuple[str, str]],
+    muting: dict[str, list[str]],
 ) -> Hit:
     # The files whose change can make or unmake this finding besides the grant's own: the
     # group that pulls the set in, that group's muting sets, and the persona's config.
@@ -237,7 +298,7 @@ def _persona_hit(
         related.append(access.persona.location.path)
     return Hit(
         eg.grant.location,
-        eg.grant.name,
+        key,
         eg.source,
         (*values, ("chain", eg.chain)),
         tuple(dict.fromkeys(p for p in related if p != eg.grant.location.path)),
@@ -591,6 +652,7 @@ class Not:
 # Every matcher, for the set of placeholder names a rule may use at all.
 MATCHERS: tuple[type[Matcher], ...] = (
     UserPermission,
+    ObjectPermission,
     License,
     StrictPermissions,
     InPersona,

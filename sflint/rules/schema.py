@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sflint.kinds import component_types
-from sflint.model import PERSONA_TYPE, PersonaKind
+from sflint.model import PERSONA_TYPE, ObjectAccess, PersonaKind
 from sflint.rules.scope import Scope
 
 _NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
@@ -171,6 +171,21 @@ SCHEMA: dict[str, Any] = {
                             ]
                         },
                         "enabled": {"type": "boolean"},
+                    },
+                },
+                # An <objectPermissions> entry enabling any of these flags (element names:
+                # Metadata API Developer Guide, Profile: ObjectPermissions), on these objects.
+                "object_permission": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["access"],
+                    "properties": {
+                        "access": {
+                            **_LIST_OF,
+                            "minItems": 1,
+                            "items": {"enum": [a.value for a in ObjectAccess]},
+                        },
+                        "objects": _NAMES,
                     },
                 },
                 "license": {"oneOf": [_TEXT, _NAMES]},
