@@ -3,20 +3,22 @@
 Effective access = the union of the profile, the permission sets and each group's member
 sets, minus what that group's muting sets mute. A muting permission set acts only inside
 the group that lists it (Metadata API Developer Guide, MutingPermissionSet). Assignments are
-org data, not metadata, so the config is the authoritative source; detection only finds
-strong signals.
+org data, not metadata, so the config is the authoritative source; detection finds strong
+signals (confidence high) and weaker candidates (``sflint.candidates``: medium or low).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from sflint.candidates import READS, candidate
 from sflint.config import Config, PersonaConfig, Reference
 from sflint.kinds import kind_of
 from sflint.model import (
     Component,
     ComponentType,
+    Confidence,
     Grant,
     Location,
     ObjectAccess,
@@ -49,6 +51,8 @@ class Persona:
     location: Location
     # For a detected persona: the signal that made it one; None when declared in config.
     signal: str | None = None
+    # How sure sflint is that this is an integration user (declared: high).
+    confidence: Confidence = Confidence.HIGH
 
 
 @dataclass(frozen=True)
@@ -266,7 +270,9 @@ def signal_of(c: Component) -> str | None:
 
 
 def detect(components: Iterable[Component]) -> tuple[Persona, ...]:
-    """Integration personas from signals that only an integration user's access carries.
+    """Integration personas from signals that only an integration user's access carries
+    (confidence high), and the candidates of weaker signals (``sflint.candidates``: medium
+    or low), which ``--min-confidence`` leaves unchecked by default when low.
 
     A set that belongs to a detected group is covered by the group's persona, so it does not
     become a persona of its own (that would report each grant twice). A component defined
@@ -294,11 +300,20 @@ def detect(components: Iterable[Component]) -> tuple[Persona, ...]:
             )
     for c in comps:
         key = c.key_t
-        if key in signals and not (c.type is ComponentType.PERMISSION_SET and c.name in in_group):
+        if c.type is ComponentType.PERMISSION_SET and c.name in in_group:
+            continue
+        if key in signals:
             personas.setdefault(
                 describe(c),
                 Persona(describe(c), PersonaKind.INTEGRATION, (_ref(c),), c.location, signals[key]),
             )
+            continue
+        weak = candidate(c)
+        if weak is not None:
+            persona = Persona(
+                describe(c), PersonaKind.INTEGRATION, (_ref(c),), c.location, weak.signal
+            )
+            personas.setdefault(describe(c), replace(persona, confidence=weak.confidence))
     return tuple(sorted(personas.values(), key=lambda p: p.name))
 
 
@@ -345,11 +360,12 @@ class Focus:
     may be *light* (``metadata.cache.decode``): its first grant and its enabled ``keep``
     grants. Which personas there are and what each is built from reads no more of a
     component than that, its licenses, names, labels and members (``detect``,
-    ``signal_of``, ``resolve``), so the light components give the same personas."""
+    ``signal_of``, ``candidates.candidate``, whose permissions are ``candidates.READS``,
+    ``resolve``), so the light components give the same personas."""
 
     config: Config
     wanted: Callable[[Iterable[str]], bool]
-    keep: frozenset[str] = frozenset({API_ONLY})
+    keep: frozenset[str] = frozenset({API_ONLY}) | READS
 
     def needed(self, components: tuple[Component, ...]) -> set[tuple[ComponentType, str]]:
         """Given the light components: the (type, name) of every one needed whole. Every

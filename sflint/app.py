@@ -28,6 +28,8 @@ class Checked:
     notices: tuple[Notice, ...] = ()
     # With --new-since: the findings left out because the revision has them too.
     preexisting: int = 0
+    # Detected personas left unchecked by --min-confidence, for the summary to count.
+    unchecked: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -55,10 +57,13 @@ def evaluate_all(
     skips the subjects none of whose findings it would accept)."""
     from sflint.engine import evaluate
 
+    # Personas below --min-confidence are not checked at all (not checked and then hidden):
+    # their components then count as no persona's, so file rules such as SFL002 still see
+    # a TwoFactorApi there.
     return evaluate(
         loaded.rules,
         loaded.components,
-        loaded.accesses,
+        loaded.checked_accesses,
         loaded.catalogue,
         loaded.sources,
         loaded.index,
@@ -111,7 +116,9 @@ def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
         targets = _whole_components(targets, loaded)
         kept = tuple(f for f in kept if _in_targets(f, targets))
         suppressed = tuple(f for f in suppressed if _in_targets(f, targets))
-    return Checked(loaded, kept, suppressed, notices, preexisting)
+    checked = {a.persona.name for a in loaded.checked_accesses}
+    unchecked = len({a.persona.name for a in loaded.accesses} - checked)
+    return Checked(loaded, kept, suppressed, notices, preexisting, unchecked)
 
 
 def _whole_components(targets: tuple[str, ...], loaded: Loaded) -> tuple[str, ...]:

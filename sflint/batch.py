@@ -53,6 +53,8 @@ class _Part:
     root: Path
     notices: tuple[Notice, ...] = ()
     preexisting: int = 0
+    unchecked: int = 0  # personas below --min-confidence
+    min_confidence: str = "medium"
 
 
 def run(options: Options, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -249,6 +251,8 @@ def _part(checked: Checked, prefix: str, wants_fixes: bool) -> _Part:
         root=loaded.project.root,
         notices=tuple(replace(n, location=_moved(n.location, prefix)) for n in checked.notices),
         preexisting=checked.preexisting,
+        unchecked=checked.unchecked,
+        min_confidence=loaded.settings.confidence_floor.value,
     )
 
 
@@ -272,6 +276,8 @@ def _report(parts: list[_Part], options: Options, fmt: Format, base: Path) -> Re
             sorted((f for p in parts for f in p.suppressed), key=lambda f: f.sort_key)
         ),
         projects=tuple(p.project for p in parts),
+        unchecked=sum(p.unchecked for p in parts),
+        min_confidence=next((p.min_confidence for p in parts if p.unchecked), "medium"),
         base_uri=base.as_uri().rstrip("/") + "/",
         notices=tuple(
             sorted(
@@ -378,8 +384,8 @@ def _fix(checked: Checked, options: Options, base: Path, out: TextIO, err: TextI
             file = _relative(refusal.path, root)
             _say(
                 err,
-                f"{unit.subject}: not cloned: cannot write {file}: {refusal.reason}; nothing"
-                " written for it",
+                f"{unit.subject}: {unit.failure}: cannot write {file}: {refusal.reason};"
+                " nothing written for it",
             )
     files = len(result.files)
     _say(err, f"Fixed {fixed} of {len(checked.findings)} findings; {files} files written.")

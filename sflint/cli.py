@@ -118,6 +118,13 @@ _NO_FORCEIGNORE = click.option(
     "--no-forceignore", is_flag=True, help="Also read files that .forceignore excludes."
 )
 _NO_CACHE = click.option("--no-cache", is_flag=True, help="Do not read or write sflint's cache.")
+_MIN_CONFIDENCE = click.option(
+    "--min-confidence",
+    # Literal values: the model module stays unimported until the command runs.
+    type=click.Choice(["low", "medium", "high"]),
+    help="Only personas detected with at least this confidence (default: medium; declared"
+    " personas are high).",
+)
 
 
 def _load_options(paths: tuple[Path, ...], kw: dict[str, Any]) -> LoadOptions:
@@ -133,9 +140,19 @@ def _load_options(paths: tuple[Path, ...], kw: dict[str, Any]) -> LoadOptions:
         select=split(kw.get("select", ())),
         ignore=split(kw.get("ignore", ())),
         fail_on=kw.get("fail_on"),
+        min_confidence=_confidence(kw.get("min_confidence")),
         use_forceignore=not kw["no_forceignore"],
         cache_dir=None if kw["no_cache"] else cache_dir(),
     )
+
+
+def _confidence(value: str | None) -> Any:
+    """``--min-confidence`` as the enum member (the model module loads only when given)."""
+    if value is None:
+        return None
+    from sflint.model import Confidence
+
+    return Confidence(value)
 
 
 def cache_dir() -> Path:
@@ -192,6 +209,7 @@ def cli() -> None:
     type=_EnumChoice((f.value, f) for f in FailOn),
     help="Exit 1 when a finding is at or above this severity (default: error).",
 )
+@_MIN_CONFIDENCE
 @click.option("--show-fixes", is_flag=True, help="Show each finding's fix options and steps.")
 @_NO_FORCEIGNORE
 @click.option(
@@ -207,7 +225,8 @@ def cli() -> None:
     type=_EnumChoice((s.value, s) for s in FixStrategy),
     default=FixStrategy.EDIT.value,
     show_default=True,
-    help="edit: uncheck in the existing set; clone: write a new set without the permission.",
+    help="edit: uncheck in the existing set; clone: write a new set without the permission;"
+    " mute: mute it in the muting permission set of the group it comes through.",
 )
 @click.option(
     "--path-base",
@@ -342,6 +361,7 @@ def explain(rule: str, rule_dirs: tuple[Path, ...]) -> None:
     show_default=True,
     help="console: a tree; json: the sflint/access/v1 contract (docs/json.md).",
 )
+@_MIN_CONFIDENCE
 def access(persona: str | None, root: Path, fmt: str, **kw: Any) -> None:
     """Show each persona's effective permissions and object access, and where each comes
     from."""

@@ -25,11 +25,13 @@ def show_access(
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        accesses = load(options).accesses
+        loaded = load(options)
     except UsageError as exc:
         return show_error(exc, err)
+    # The personas check evaluates; one asked for by name is shown whatever its confidence.
+    accesses = loaded.checked_accesses
     if persona is not None:
-        accesses = tuple(a for a in accesses if a.persona.name == persona)
+        accesses = tuple(a for a in loaded.accesses if a.persona.name == persona)
         if not accesses:
             return show_error(UsageError(f"no persona named {persona!r}"), err)
     out.write(access_json.render(accesses, __version__) if json else access_tree.render(accesses))

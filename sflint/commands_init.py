@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from sflint.errors import UsageError, show_error
 from sflint.kinds import persona_keys
+from sflint.model import Confidence
 from sflint.sanitize import inert, line_start
 from sflint.settings import LoadOptions
 from sflint.streams import without_surrogates
@@ -38,8 +39,39 @@ _DETECTION = [
 ]
 
 
+def _entry(p: Persona, prefix: str = "") -> list[str]:
+    """One persona's entry, each line after ``prefix`` (``"# "`` comments it out)."""
+    keys = {ctype: key for key, ctype in persona_keys()}
+    why = f": {inert(p.signal or '')}"
+    if p.confidence is not Confidence.HIGH:
+        why = f" with {p.confidence.value} confidence{why}"
+    lines = [
+        f"  - name: {_yaml_str(p.name)}",
+        f"    # detected{why}",
+        f"    kind: {p.kind.value}",
+    ]
+    for ref in p.references:
+        key = keys[ref.type]
+        value = _yaml_str(ref.name)
+        lines.append(f"    {key.key}: [{value}]" if key.many else f"    {key.key}: {value}")
+    return [f"{prefix}{line}" if prefix else line for line in lines]
+
+
+# Said before the commented-out candidates of weaker signals.
+_WEAK = [
+    "# Candidates from weaker signals: a name that reads like an integration user's, or the",
+    "# shape of the access (API Enabled with View All Data or Modify All Data). sflint checks",
+    "# the medium ones as detected personas and leaves the low ones alone (--min-confidence).",
+    "# If one is an integration user, uncomment it: a declared persona is checked in full.",
+]
+
+
 def starter_config(candidates: tuple[Persona, ...]) -> str:
-    """The text of a starter ``.sflint.yml``: one persona per detected integration signal."""
+    """The text of a starter ``.sflint.yml``: one persona per detected integration signal,
+    and each candidate of a weaker signal as a commented-out entry (declaring one is the
+    admin's decision: a declared persona is checked with high confidence)."""
+    strong = tuple(p for p in candidates if p.confidence is Confidence.HIGH)
+    weak = tuple(p for p in candidates if p.confidence is not Confidence.HIGH)
     lines = [
         "# sflint settings for this project (see sflint's README, `.sflint.yml` reference).",
         "#",
@@ -47,7 +79,18 @@ def starter_config(candidates: tuple[Persona, ...]) -> str:
         "# declare each integration user here, with the profile, permission sets and permission",
         "# set groups assigned to it in Setup (Users > the user > Permission Set Assignments).",
     ]
-    if not candidates:
+    if not strong and weak:
+        lines += [
+            "# No strong integration signal was found in the metadata.",
+            "personas: []",
+            *_WEAK,
+            "# (To declare one, write `personas:` instead of `personas: []` above.)",
+        ]
+        for p in weak:
+            lines += _entry(p, "# ")
+        lines += _DETECTION
+        return "\n".join(lines) + "\n"
+    if not strong:
         lines += [
             "# No integration signal was found in the metadata. An example:",
             "#",
@@ -66,17 +109,12 @@ def starter_config(candidates: tuple[Persona, ...]) -> str:
         "# against the org and add what the user is assigned besides.",
         "personas:",
     ]
-    keys = {ctype: key for key, ctype in persona_keys()}
-    for p in candidates:
-        lines += [
-            f"  - name: {_yaml_str(p.name)}",
-            f"    # detected: {inert(p.signal or '')}",
-            f"    kind: {p.kind.value}",
-        ]
-        for ref in p.references:
-            key = keys[ref.type]
-            value = _yaml_str(ref.name)
-            lines.append(f"    {key.key}: [{value}]" if key.many else f"    {key.key}: {value}")
+    for p in strong:
+        lines += _entry(p)
+    if weak:
+        lines += _WEAK
+        for p in weak:
+            lines += _entry(p, "# ")
     lines += _DETECTION
     return "\n".join(lines) + "\n"
 
@@ -103,7 +141,7 @@ def init(
     target = options.config or loaded.settings.root / CONFIG_FILE
     if target.exists() and not force:
         return show_error(UsageError(f"{target} exists; --force overwrites it"), err)
-    candidates = tuple(a.persona for a in loaded.accesses)
+    candidates = tuple(dict.fromkeys(a.persona for a in loaded.accesses))
     text = starter_config(candidates)
     try:
         # What init writes must load: check it before the file exists.
@@ -114,7 +152,10 @@ def init(
     except UsageError as exc:
         return show_error(exc, err)
     # Names come from the repository: each line inert and safe at the start of a log line.
-    lines = [f"Wrote {target} with {len(candidates)} detected integration persona(s)."]
-    lines += [f"  {p.name}: {p.signal}" for p in candidates]
+    # The candidates of weaker signals are listed in the file only, commented out, where the
+    # admin decides on each; what init prints stays about what it declared.
+    strong = [p for p in candidates if p.confidence is Confidence.HIGH]
+    lines = [f"Wrote {target} with {len(strong)} detected integration persona(s)."]
+    lines += [f"  {p.name}: {p.signal}" for p in strong]
     out.write("".join(f"{line_start(line)}\n" for line in lines))
     return 0

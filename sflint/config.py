@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sflint.errors import UsageError
 from sflint.kinds import kind_of, persona_keys
-from sflint.model import Component, ComponentType, Location, PersonaKind
+from sflint.model import Component, ComponentType, Confidence, Location, PersonaKind, Severity
 
 if TYPE_CHECKING:
     from sflint.yamlload import Document
@@ -73,6 +73,15 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        # Each rule's severity by id or name (``SFL008: note``): the tiers of privilege are
+        # rules of their own (tier 1 SFL008, tier 2 SFL012), so this sets a tier's severity.
+        "severity": {
+            "type": "object",
+            "propertyNames": {"minLength": 1},
+            "additionalProperties": {"enum": [s.value for s in Severity]},
+        },
+        # Personas detected with less confidence than this are not checked (``--min-confidence``).
+        "min_confidence": {"enum": [c.value for c in Confidence]},
     },
 }
 
@@ -126,8 +135,12 @@ class Config:
     known_permissions: tuple[str, ...] = ()
     strict_permissions: bool = False
     exceptions: tuple[ExceptionEntry, ...] = ()
+    # Rule id or name -> the severity its findings get instead of the rule's own.
+    severity: tuple[tuple[str, Severity], ...] = ()
+    min_confidence: Confidence | None = None
     path: str | None = None
-    # Line of each rule id or name in rules.select/ignore, to point at an unknown one.
+    # Line of each rule id or name in rules.select/ignore and severity, to point at an
+    # unknown one.
     rule_lines: dict[str, int] = field(default_factory=dict, hash=False)
 
 
@@ -163,6 +176,9 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
         for key in ("select", "ignore")
         for i, ident in enumerate(rules.get(key, []))
     }
+    severity = data.get("severity", {})
+    for ident in severity:
+        known_ids.setdefault(ident, doc.line(("severity", ident)))
     return Config(
         personas=personas,
         detect_integration=data.get("detect_integration"),
@@ -173,6 +189,8 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
         known_permissions=tuple(data.get("known_permissions", [])),
         strict_permissions=bool(data.get("strict_permissions", False)),
         exceptions=_exceptions(doc, data.get("exceptions", [])),
+        severity=tuple((ident, Severity(value)) for ident, value in severity.items()),
+        min_confidence=Confidence(data["min_confidence"]) if "min_confidence" in data else None,
         path=display,
         rule_lines=known_ids,
     )

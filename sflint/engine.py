@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from sflint.access import Access, Index, Persona, type_word
 from sflint.catalogue import Catalogue
-from sflint.model import PERSONA_TYPE, Component, ComponentType, Finding, FixOption
+from sflint.model import PERSONA_TYPE, Component, ComponentType, Confidence, Finding, FixOption
 from sflint.rules.matchers import ComponentSubject, Context, Hit, PersonaSubject, Subject
 from sflint.rules.model import FixTemplate, Rule
 from sflint.rules.scope import Scope
@@ -28,13 +28,23 @@ def _fixes(
             t.id, fill(t.title, values), tuple(fill(s, values) for s in t.steps), t.action, t.clone
         )
         for t in templates
-        if not t.applies_to or type_name in t.applies_to
+        if (not t.applies_to or type_name in t.applies_to)
+        and (not t.through_group or "group" in values)
     )
 
 
 def _sentence(text: str) -> str:
     text = " ".join(text.split())
     return text[:1].upper() + text[1:]
+
+
+def _signal(persona: Persona) -> str:
+    """Why a detected persona is one, for ``{signal}``; empty for a declared persona."""
+    if not persona.signal:
+        return ""
+    if persona.confidence is Confidence.HIGH:
+        return f" (detected: {persona.signal})"
+    return f" (detected with {persona.confidence.value} confidence: {persona.signal})"
 
 
 def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ...]) -> Finding:
@@ -49,7 +59,7 @@ def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ..
         ctype, cname = component.type, component.name
     if persona is not None:
         values["persona"] = persona.name
-        values["signal"] = f" (detected: {persona.signal})" if persona.signal else ""
+        values["signal"] = _signal(persona)
         values.setdefault("chain", persona.name)
     values["path"] = hit.location.path
     message = fill(rule.message, values)
@@ -70,6 +80,7 @@ def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ..
         persona=persona.name if persona else None,
         fixes=_fixes(rule.fixes, type_name, values),
         related_paths=hit.related,
+        confidence=persona.confidence if persona else Confidence.HIGH,
     )
 
 

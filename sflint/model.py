@@ -51,6 +51,22 @@ class Severity(str, enum.Enum):
         return {"error": 3, "warning": 2, "note": 1}[self.value]
 
 
+class Confidence(ValueEnum):
+    """How sure sflint is that a persona is what it says, and so each of its findings: a
+    declared persona and the strong signals of ``access.signal_of`` are ``high``; a name
+    that reads like an integration user's together with API or broad data access is
+    ``medium``; a name alone, or the shape of the access alone, ``low``
+    (``sflint.candidates``)."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        return {"high": 3, "medium": 2, "low": 1}[self.value]
+
+
 @dataclass(frozen=True)
 class Location:
     """A place in a file: project-relative POSIX path and 1-based line."""
@@ -287,6 +303,8 @@ class Finding:
     related_paths: tuple[str, ...] = ()
     # Set on a suppressed finding only: what accepted it and why (sflint.waivers).
     waiver: Waiver | None = None
+    # The persona's confidence for a finding about one; a file's own findings are high.
+    confidence: Confidence = Confidence.HIGH
 
     @property
     def type_name(self) -> str:

@@ -40,6 +40,13 @@ class Loaded:
     # nothing of are light, so only the findings about the targets can be evaluated.
     focused: bool = False
 
+    @property
+    def checked_accesses(self) -> tuple[Access, ...]:
+        """The personas at or above ``--min-confidence``: what ``check`` evaluates and
+        ``access`` shows (declared personas are high)."""
+        floor = self.settings.confidence_floor.rank
+        return tuple(a for a in self.accesses if a.persona.confidence.rank >= floor)
+
 
 def load(
     options: LoadOptions,
@@ -67,7 +74,8 @@ def load(
     if config is None:
         config = load_config(root, options.config, options.cache_dir)
     settings = resolve(options, root, config)
-    rules = _pick(load_rules(settings.rule_dirs, root, settings.cache_dir), settings)
+    loaded_rules = load_rules(settings.rule_dirs, root, settings.cache_dir)
+    rules = _pick(_with_severity(loaded_rules, config), settings)
     project = load_project(
         root,
         use_forceignore=settings.use_forceignore,
@@ -103,6 +111,29 @@ def load(
         sources=sources,
         focused=focus is not None,
     )
+
+
+def _with_severity(rules: tuple[Rule, ...], config: Config) -> tuple[Rule, ...]:
+    """The rules with the severities ``.sflint.yml`` sets (``severity: {SFL008: note}``); an
+    unknown id or name is a usage error at its line. The rule itself changes, so its SARIF
+    default level and its findings agree."""
+    from dataclasses import replace
+
+    if not config.severity:
+        return rules
+    known = {r.id for r in rules} | {r.name for r in rules}
+    for ident, _ in config.severity:
+        if ident not in known:
+            line = config.rule_lines.get(ident)
+            message = f"unknown rule {ident!r} in severity (see `sflint rules`)"
+            raise UsageError(message, config.path, line)
+    chosen = dict(config.severity)
+    out = []
+    for r in rules:
+        # A rule named by both its id and its name takes the id's setting.
+        severity = chosen.get(r.id) or chosen.get(r.name)
+        out.append(replace(r, severity=severity) if severity else r)
+    return tuple(out)
 
 
 def _pick(rules: tuple[Rule, ...], settings: Settings) -> tuple[Rule, ...]:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from sflint.config import Config
-    from sflint.model import Severity
+    from sflint.model import Confidence, Severity
 
 # The project's own settings files (sflint.project has the same names; not imported here,
 # because the CLI imports this module at start-up for its choices and a hook pays for every
@@ -43,10 +43,12 @@ class FailOn(enum.Enum):
 
 
 class FixStrategy(enum.Enum):
-    """``--fix-strategy``: the admin's Option 1 or Option 2 (DESIGN.md, The headline problem)."""
+    """``--fix-strategy``: the admin's Option 1 or 2 (DESIGN.md, The headline problem), or 3
+    for a grant through a permission set group."""
 
     EDIT = "edit"  # uncheck the permission in the existing set or profile
     CLONE = "clone"  # write a new set without it, to assign instead
+    MUTE = "mute"  # mute it in the muting permission set of the group it comes through
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class LoadOptions:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     fail_on: FailOn | None = None
+    # ``--min-confidence``: personas detected with less confidence are not checked.
+    min_confidence: Confidence | None = None
     use_forceignore: bool = True
     # Validated config and rule files by content hash; None: no cache (see cli.cache_dir).
     cache_dir: Path | None = None
@@ -115,12 +119,26 @@ class Settings:
     extra_files: tuple[Path, ...]
     # Project-relative paths the user asked about; None means the whole project.
     targets: tuple[str, ...] | None
+    # The personas checked are those of at least this confidence (declared ones are high);
+    # None: the default, DEFAULT_CONFIDENCE_NAME.
+    min_confidence: Confidence | None = None
+
+    @property
+    def confidence_floor(self) -> Confidence:
+        from sflint.model import Confidence
+
+        return self.min_confidence or Confidence(DEFAULT_CONFIDENCE_NAME)
+
+
+# ``--min-confidence`` when neither the command line nor .sflint.yml says.
+DEFAULT_CONFIDENCE_NAME = "medium"
 
 
 def resolve(options: LoadOptions, root: Path, config: Config) -> Settings:
     """Merge the command line and the config of the project at ``root``: the command line
     wins where both say something (``--select`` replaces ``rules.select``; ``--ignore`` adds
     to ``rules.ignore``, as ruff's ``--extend-ignore`` would)."""
+    from sflint.model import Confidence
     from sflint.rules.loader import builtin_rules_dir  # lazy: loads the rule schema
 
     config_fail_on = FailOn(config.fail_on) if config.fail_on else None
@@ -135,6 +153,11 @@ def resolve(options: LoadOptions, root: Path, config: Config) -> Settings:
         cache_dir=options.cache_dir,
         extra_files=tuple(p for p in options.paths if _names_part(p, root)),
         targets=targets(options.paths, root),
+        # Medium by default: a name that reads like an integration user's and API or broad
+        # data access is checked; a name alone, or the shape alone, is only listed by init.
+        min_confidence=options.min_confidence
+        or config.min_confidence
+        or Confidence(DEFAULT_CONFIDENCE_NAME),
     )
 
 

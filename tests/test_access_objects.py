@@ -134,6 +134,7 @@ def test_access_json_is_the_versioned_contract_with_provenance(
         "kind": "integration",
         "declared_at": {"path": ".sflint.yml", "line": 2},
         "signal": None,
+        "confidence": "high",
         "complete": True,
         "components": [
             {

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sflint.config import Config
+from sflint.fix.mute import MUTE, plan_mute
 from sflint.fix.ops import (
     CloneNames,
     Disabled,
@@ -44,7 +45,7 @@ from sflint.model import CloneNaming, Component, ComponentType, Finding
 
 __all__ = ["ACTIONS", "plan", "proposed_fixes"]
 
-ACTIONS = {"edit": "disable-permission", "clone": "clone-without-permission"}
+ACTIONS = {"edit": "disable-permission", "clone": "clone-without-permission", "mute": MUTE}
 
 Components = dict[tuple[ComponentType, str], Component]
 
@@ -500,13 +501,21 @@ def plan(
     strategy: str,
     config: Config | None = None,
 ) -> Plan:
-    """What ``--fix`` with ``strategy`` (``edit`` or ``clone``) does for ``findings`` in the
-    project at ``root``. A file that cannot be fixed is an error of the plan; the other
-    files are still fixed."""
+    """What ``--fix`` with ``strategy`` (``edit``, ``clone`` or ``mute``) does for
+    ``findings`` in the project at ``root``. A file that cannot be fixed is an error of the
+    plan; the other files are still fixed."""
     errors: list[str] = []
     by_key = {c.key_t: c for c in components}
     action = ACTIONS[strategy]
     todo = [f for f in findings if _fixable(f, action)]
+    if strategy == "mute":
+        # Every finding --fix could fix another way is named when it cannot be muted.
+        muted = plan_mute(
+            [f for f in findings if _fixable(f, action) or _fixable(f, ACTIONS["edit"])],
+            by_key,
+            root,
+        )
+        return Plan(muted.units, muted.general, muted.errors)
     if strategy != "clone":
         units, changes = _disable(root, todo, errors)
         return Plan(tuple(units), (), tuple(errors), tuple(changes))

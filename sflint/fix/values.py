@@ -145,6 +145,8 @@ class Unit:
     would: tuple[str, ...] = ()
     subject: str | None = None
     folder: Path | None = None
+    # What a refusal of the unit says it was not (``not cloned``, ``not muted``).
+    failure: str = "not cloned"
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,9 @@ class Report:
         default_factory=dict
     )
     projects: tuple[ProjectInfo, ...] = ()
+    # Detected personas that --min-confidence left unchecked, and that floor (for the summary).
+    unchecked: int = 0
+    min_confidence: str = "medium"
     # The folder every path is relative to, as an absolute file URI ending in "/" (SARIF's
     # originalUriBaseIds); None: not known (a report built by hand).
     base_uri: str | None = None

@@ -71,6 +71,8 @@ def access_dict(access: Access) -> dict[str, Any]:
         # Declared in the config (its entry's place) or detected (the signal, in words).
         "declared_at": None if p.signal else {"path": p.location.path, "line": p.location.line},
         "signal": p.signal,
+        # How sure detection is that this is that kind of user (declared: high).
+        "confidence": p.confidence.value,
         "complete": not access.incomplete,
         "components": [
             {"type": c.type.value, "name": c.name, "path": c.location.path}

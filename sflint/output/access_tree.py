@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from sflint.model import Confidence
 from sflint.sanitize import line_start
 
 if TYPE_CHECKING:
-    from sflint.access import Access
+    from sflint.access import Access, Persona
 
 NO_PERSONAS = "No personas: declare them in .sflint.yml (see README) or add integration signals.\n"
 
@@ -28,10 +29,19 @@ def render(accesses: Iterable[Access]) -> str:
     return "".join(f"{line_start(line)}\n" for line in lines)
 
 
+def _confidence(p: Persona) -> str:
+    """`` with low confidence`` for a candidate of weak signals; nothing when high."""
+    if p.confidence is Confidence.HIGH:
+        return ""
+    return f" with {p.confidence.value} confidence"
+
+
 def _persona(access: Access) -> list[str]:
     p = access.persona
     how = (
-        f"detected: {p.signal}" if p.signal else f"declared in {p.location.path}:{p.location.line}"
+        f"detected{_confidence(p)}: {p.signal}"
+        if p.signal
+        else f"declared in {p.location.path}:{p.location.line}"
     )
     lines = [f"{p.name} [{p.kind.value}] ({how})"]
     enabled = sorted(

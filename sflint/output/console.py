@@ -7,7 +7,7 @@ start a CI log line of its own.
 
 from __future__ import annotations
 
-from sflint.model import Finding, Severity
+from sflint.model import Confidence, Finding, Severity
 from sflint.output import Report
 from sflint.sanitize import inert, line_start
 
@@ -20,7 +20,10 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 def _line(f: Finding, color: bool) -> str:
     where = _paint(f"{line_start(f.path)}:{f.line}:", "1", color)
-    sev = _paint(f"[{f.severity.value}]", _COLORS[f.severity], color)
+    # A finding on a persona detected from weak signals says so; high confidence is the
+    # norm and is not printed.
+    low = "" if f.confidence is Confidence.HIGH else f", {f.confidence.value} confidence"
+    sev = _paint(f"[{f.severity.value}{low}]", _COLORS[f.severity], color)
     return f"{where} {_paint(f.rule, '1', color)} {sev} {inert(f.message)}"
 
 
@@ -51,6 +54,11 @@ def _counts(report: Report) -> str:
     if report.forceignored:
         scanned += (
             f"; {report.forceignored} skipped by .forceignore (--no-forceignore includes them)"
+        )
+    if report.unchecked:
+        scanned += (
+            f"; {_plural(report.unchecked, 'detected persona')} below --min-confidence"
+            f" {report.min_confidence} not checked (--min-confidence low checks them)"
         )
     if report.suppressed:
         scanned += f"; {report.suppressed_text()}"

@@ -22,6 +22,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "component": {"type": f.type_name, "name": f.component_name},
         "key": f.key,
         "persona": f.persona,
+        # Added within v1 (a new key; no key changed): how sure sflint is of the persona.
+        "confidence": f.confidence.value,
         "fingerprint": f.fingerprint,
         "fixes": [
             {"id": o.id, "title": o.title, "steps": list(o.steps), "action": o.action}

@@ -103,7 +103,8 @@ def _files(example: Example) -> list[tuple[str, str]]:
 
 
 def _applies(option: FixTemplate) -> str:
-    return f" ({', '.join(option.applies_to)})" if option.applies_to else ""
+    where = [*option.applies_to, *(["through a group"] if option.through_group else [])]
+    return f" ({', '.join(where)})" if where else ""
 
 
 def help_markdown(rule: Rule, level: int = 2) -> str:

@@ -354,6 +354,10 @@ def _result(
     }
     if finding.persona is not None:
         properties["persona"] = _clip(finding.persona, _MAX_PROPERTY)
+    # Per result, in its property bag (SARIF 2.1.0 §3.8): GitHub reads
+    # ``precision`` from the rule's property bag only (oasis-tcs/sarif-spec#611), and a
+    # persona detected from a name makes one result less certain than its rule.
+    properties["confidence"] = finding.confidence.value
     if finding.fixes:
         properties["fixOptions"] = [_clip(o.title, _MAX_PROPERTY) for o in finding.fixes]
     result: dict[str, Any] = {

@@ -157,13 +157,21 @@ class _Templates:
         self.scope = scope
         self.filled = {s: match.yields(s).guaranteed(s) for s in scope}
 
-    def check(self, where: JsonPath, text: str, *, has_component: bool = False) -> str:
+    def check(
+        self,
+        where: JsonPath,
+        text: str,
+        *,
+        has_component: bool = False,
+        extra: frozenset[str] = frozenset(),
+    ) -> str:
         for name in placeholders(text):
             if name not in m.KNOWN_PLACEHOLDERS:
                 known = ", ".join(sorted(m.KNOWN_PLACEHOLDERS))
                 raise self.doc.error(where, f"unknown placeholder {{{name}}}; known: {known}")
             for scope in self.scope:
                 filled = self.filled[scope] | (COMPONENT_PLACEHOLDERS if has_component else set())
+                filled |= extra
                 if name not in filled:
                     raise self.doc.error(
                         where,
@@ -260,20 +268,33 @@ def _fixes(d: dict[str, Any], templates: _Templates) -> tuple[FixTemplate, ...]:
         applies = tuple(f.get("applies_to", ()))
         # An option offered only for component types is never shown on a finding without one.
         has_component = bool(applies) and PERSONA_TYPE not in applies
-        check = templates.check
+        # An option for grants through a group is shown only on findings that have one.
+        through_group = bool(f.get("through_group", False))
+        if through_group and Scope.PERSONA not in templates.scope:
+            where = ("fixes", i, "through_group")
+            raise templates.doc.error(where, "through_group needs scope persona")
+        if f.get("action") == "mute-permission" and not through_group:
+            raise templates.doc.error(
+                ("fixes", i, "action"), "action mute-permission needs through_group: true"
+            )
+        extra = frozenset({"group"}) if through_group else frozenset()
+        texts: list[tuple[JsonPath, str]] = [(("fixes", i, "title"), f["title"])]
+        texts += [(("fixes", i, "steps", j), step) for j, step in enumerate(f["steps"])]
+        title, *steps = (
+            templates.check(where, text, has_component=has_component, extra=extra)
+            for where, text in texts
+        )
         fixes.append(
             FixTemplate(
                 id=f["id"],
-                title=check(("fixes", i, "title"), f["title"], has_component=has_component),
-                steps=tuple(
-                    check(("fixes", i, "steps", j), s, has_component=has_component)
-                    for j, s in enumerate(f["steps"])
-                ),
+                title=title,
+                steps=tuple(steps),
                 action=f.get("action"),
                 applies_to=applies,
                 clone=CloneNaming(f["clone"]["name_suffix"], f["clone"]["label_suffix"])
                 if "clone" in f
                 else None,
+                through_group=through_group,
             )
         )
     return tuple(fixes)

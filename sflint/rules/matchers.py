@@ -140,7 +140,9 @@ _NOT_A_NAME = "A user permission's API name has only letters and digits."
 class UserPermission:
     PROVIDES: ClassVar[frozenset[str]] = frozenset(
         {"permission", "label", "did_you_mean", "suggestion", "suggestion_label", "tier"}
-        | {"tier_reason"}
+        # {group}: the permission set group a persona's grant comes through, when it does
+        # (never guaranteed: only a fix option with through_group may name it).
+        | {"tier_reason", "group"}
         | COMPONENT_PLACEHOLDERS
     )
 
@@ -296,11 +298,12 @@ def _persona_hit(
         related += muting[eg.group.name]
     if access.persona.signal is None:
         related.append(access.persona.location.path)
+    through = (("group", eg.group.name),) if eg.group is not None else ()
     return Hit(
         eg.grant.location,
         key,
         eg.source,
-        (*values, ("chain", eg.chain)),
+        (*values, ("chain", eg.chain), *through),
         tuple(dict.fromkeys(p for p in related if p != eg.grant.location.path)),
     )
 

@@ -21,6 +21,8 @@ class FixTemplate:
     # Component types the option is offered for (empty: all).
     applies_to: tuple[str, ...] = ()
     clone: CloneNaming | None = None
+    # Offered only when the grant reaches the persona through a permission set group.
+    through_group: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ _SCOPES = [s.value for s in Scope]
 _TEXT = {"type": "string", "minLength": 1}
 _LIST_OF = {"type": "array", "minItems": 1, "uniqueItems": True}
 _LINE = {"type": "integer", "minimum": 1}
+# What --fix can do with a fix option (sflint.fix.plan.ACTIONS, by --fix-strategy).
+_ACTIONS = ["disable-permission", "clone-without-permission", "mute-permission"]
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -62,7 +64,10 @@ SCHEMA: dict[str, Any] = {
                         **_LIST_OF,
                         "items": {"enum": [*_COMPONENT_TYPES, PERSONA_TYPE]},
                     },
-                    "action": {"enum": ["disable-permission", "clone-without-permission"]},
+                    "action": {"enum": _ACTIONS},
+                    # Offered only for a grant that reaches the persona through a permission
+                    # set group; its texts may name {group}.
+                    "through_group": {"type": "boolean"},
                     "steps": {"type": "array", "items": _TEXT, "minItems": 1},
                     # How the clone of a clone option is named (required with that action).
                     "clone": {
