@@ -47,6 +47,17 @@ def _signal(persona: Persona) -> str:
     return f" (detected with {persona.confidence.value} confidence: {persona.signal})"
 
 
+def repeated(occurrences: int, lines: tuple[int, ...]) -> str:
+    """The sentence a finding on a repeated grant ends with: how many elements of its file
+    grant it, and where the first ones are."""
+    shown = [str(n) for n in lines]
+    more = occurrences - len(shown)
+    where = ", ".join(shown) if more else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    if more:
+        where += f" and {more:,} more"
+    return f"Granted {occurrences:,} times in this file (lines {where})."
+
+
 def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ...]) -> Finding:
     # The values filled here are what rules.scope.SCOPE_PLACEHOLDERS promises the loader.
     component: Component | None = hit.component
@@ -65,6 +76,9 @@ def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ..
     message = fill(rule.message, values)
     for note in notes:
         message = f"{message} {fill(note, values)}"
+    if hit.occurrences > 1:
+        # One finding for every element of the file that grants the same (model.Grant).
+        message = f"{message} {repeated(hit.occurrences, hit.lines)}"
     # A fix option names the types it is for, "Persona" among them (rules/schema.py).
     type_name = PERSONA_TYPE if ctype is None else ctype.value
     return Finding(
@@ -81,6 +95,8 @@ def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ..
         fixes=_fixes(rule.fixes, type_name, values),
         related_paths=hit.related,
         confidence=persona.confidence if persona else Confidence.HIGH,
+        occurrences=hit.occurrences,
+        lines=hit.lines,
     )
 
 

@@ -75,18 +75,36 @@ class Location:
     line: int
 
 
+# How many lines of a repeated grant are kept and shown (its first and the next ones); the
+# count says how many more there are.
+SHOWN_LINES = 10
+
+
 @dataclass(frozen=True)
 class Grant:
-    """One ``<userPermissions>`` element.
+    """One ``<userPermissions>`` element, or every element of one file that grants the same
+    permission with the same value.
 
     Tri-state by construction: a grant exists with ``enabled`` true or false, and an absent
     permission has no Grant at all. In a permission set (API 40+) absent means disabled on
     deploy; in a profile it means "left as it is in the org" (SALESFORCE.md, Files).
+
+    A file may repeat a grant (a hostile one 600,000 times in 64 MB): the reader keeps one
+    Grant at the first element, with ``count`` the number of elements and ``also`` the lines
+    of the next few (at most ``SHOWN_LINES`` lines in all), so that everything after the
+    reader (access, rules, findings, every output) costs what one grant costs.
     """
 
     name: str
     enabled: bool
     location: Location
+    count: int = 1
+    also: tuple[int, ...] = ()
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        """The lines kept: the first element's and the next ones (``SHOWN_LINES`` at most)."""
+        return (self.location.line, *self.also)
 
 
 class ObjectAccess(ValueEnum):
@@ -305,6 +323,10 @@ class Finding:
     waiver: Waiver | None = None
     # The persona's confidence for a finding about one; a file's own findings are high.
     confidence: Confidence = Confidence.HIGH
+    # How many elements of ``path`` the finding stands for (a permission granted there more
+    # than once), and the lines of the first few of them (``Grant.lines``; empty when one).
+    occurrences: int = 1
+    lines: tuple[int, ...] = ()
 
     @property
     def type_name(self) -> str:

@@ -109,6 +109,9 @@ def _no_entities_possible(data: bytes) -> bool:
         pos = end + size
 
 
+_FEED = 1 << 20  # bytes per piece fed to the push parser
+
+
 def well_formed(data: bytes) -> bool:
     """Whether libxml2 reads ``data`` as a well-formed UTF-8 document without a DOCTYPE,
     with no error and no warning, building no tree. False says only "not known to be":
@@ -123,7 +126,11 @@ def well_formed(data: bytes) -> bool:
     # only the SAX handlers a target defines).
     parser = etree.XMLParser(target=_Nothing(), **_options(False))  # type: ignore[arg-type]
     try:
-        parser.feed(data)
+        # In pieces: fed at once, libxml2's input buffer passes its 10 MB limit without
+        # XML_PARSE_HUGE ("Buffer size limit exceeded"), and every file over about 10 MB was
+        # left to the tree parser (a 64 MB one took 60 s instead of 15 s).
+        for start in range(0, len(data), _FEED):
+            parser.feed(data[start : start + _FEED])
         parser.close()
     except etree.XMLSyntaxError:
         return False

@@ -68,9 +68,10 @@ def test_sarif_caps_findings_per_rule_and_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """250 misspelt names in one file, 50 in another: 100 of the first file's, then one
-    summary result at the first finding left out; the JSON keeps all 300."""
-    big = ["ViewAllDta"] * 250
-    small = ["ModifyAllDat"] * 50
+    summary result at the first finding left out; the JSON keeps all 300. (Each name is
+    another one: a name granted again in its file is one finding, tested below.)"""
+    big = [f"ViewAllDta-{i}" for i in range(250)]
+    small = [f"ModifyAllDat-{i}" for i in range(50)]
     project = _project(
         tmp_path / "p",
         {"Big": _permission_set(*map(_grant, big)), "Small": _permission_set(*map(_grant, small))},
@@ -528,13 +529,15 @@ docs:
 
 
 def test_any_over_many_duplicate_grants_is_linear(tmp_path: Path) -> None:
-    """10,000 copies of one grant under an ``any`` rule: every one is a finding, in seconds
-    (comparing each hit with every kept one took half a minute here, 200 s at 25,000)."""
+    """10,000 grants under an ``any`` rule: every one is a finding, in seconds (comparing
+    each hit with every kept one took half a minute here, 200 s at 25,000). Each grant names
+    another permission: copies of one grant are one finding (the test after this one)."""
     import time
 
     from tests.conftest import run_check
 
-    project = _project(tmp_path / "p", {"Dup": _permission_set(*[_grant("TwoFactorApi")] * 10_000)})
+    grants = [_grant(f"Perm{i}") for i in range(10_000)]
+    project = _project(tmp_path / "p", {"Dup": _permission_set(*grants)})
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "ACME009-any-grant.yaml").write_text(ANY_RULE)

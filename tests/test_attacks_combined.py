@@ -85,6 +85,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (sets / "Ambiguous.permissionset-meta.xml").write_bytes(
         _set("".join(_grant(f"Perm{i}", "True") for i in range(3_000)))
     )
+    # As many copies of one grant as the 64 MB limit allows (66.6 MB): one finding per rule.
+    (sets / "Copies.permissionset-meta.xml").write_bytes(_set(_grant("TwoFactorApi") * 600_000))
     # Another encoding, and a report name that is a committed link.
     (sets / "Wide.permissionset-meta.xml").write_bytes(
         b"\xff\xfe" + _set(_grant("TwoFactorApi")).decode().encode("utf-16-le")
@@ -118,6 +120,7 @@ def test_everything_at_once(hostile: Path, fmt: str) -> None:
     assert "internal error" not in err
     assert SECRET not in result.stdout + err
     assert "Commission_App_API" in result.stdout  # the real SFL001 is still there
+    assert "Granted 600,000 times in this file" in result.stdout
     peak = int(err.rsplit("PEAK_MB=", 1)[1].split()[0])
     assert peak < 600, f"peak {peak} MB"
     assert elapsed < 120, f"{elapsed:.0f} s"

@@ -37,7 +37,16 @@ from sflint.fix.ops import (
     plan_clone,
     plan_clone_decomposed,
 )
-from sflint.fix.values import ByteEdit, FileEdit, FixError, Patch, Plan, ProposedFix, Unit
+from sflint.fix.values import (
+    MAX_PROPOSED_ELEMENTS,
+    ByteEdit,
+    FileEdit,
+    FixError,
+    Patch,
+    Plan,
+    ProposedFix,
+    Unit,
+)
 
 if TYPE_CHECKING:
     from sflint.fix.ops import Splice
@@ -166,7 +175,23 @@ def _disable(
         fixed = [f for f in group if f.key in shares]  # else nothing enabled to disable
         changes.extend(_own_edits(path, before, shares, fixed))
         if done.after != before:
-            units.append(Unit(edits=(FileEdit(file, before, done.after),), fixed=tuple(fixed)))
+            # A permission granted more than once is one finding; say that every element of
+            # it is disabled (one file, written whole or not at all).
+            many = [(p, n) for p, n in done.elements if n > 1]
+            units.append(
+                Unit(
+                    edits=(FileEdit(file, before, done.after),),
+                    fixed=tuple(fixed),
+                    done=tuple(
+                        f"{path}: disabled {p} in all {n:,} elements that granted it."
+                        for p, n in many
+                    ),
+                    would=tuple(
+                        f"{path}: would disable {p} in all {n:,} elements that grant it."
+                        for p, n in many
+                    ),
+                )
+            )
     return units, changes
 
 
@@ -536,9 +561,12 @@ def proposed_fixes(
     """Option 1 of each fixable finding as byte edits, for outputs that carry machine fixes
     (SARIF ``fixes``), from the plan ``--fix`` would carry out. A fix that deletes a whole
     file (a decomposed beta grant file) has no replacement form in SARIF and is left out.
-    Keyed by (path, line, fingerprint): a permission granted twice in one file gives two
-    findings with one fingerprint, each with its own element's edit."""
+    Keyed by (path, line, fingerprint): two findings of one fingerprint in one file (a
+    permission granted twice with another suppression comment) each have their own
+    element's edit. A finding that stands for more than MAX_PROPOSED_ELEMENTS elements has
+    none (SARIF says so), and its file is not read for it."""
     out: dict[tuple[str, int, str], tuple[ProposedFix, ...]] = {}
+    findings = tuple(f for f in findings if f.occurrences <= MAX_PROPOSED_ELEMENTS)
     for f, edits in plan(findings, components, root, "edit").changes:
         option = next(o for o in f.fixes if o.action == ACTIONS["edit"])
         if edits:

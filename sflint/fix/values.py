@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sflint.model import Finding
 
 __all__ = [
+    "MAX_PROPOSED_ELEMENTS",
     "ApplyResult",
     "ByteEdit",
     "FileEdit",
@@ -29,6 +30,13 @@ __all__ = [
     "WriteResult",
     "patched",
 ]
+
+
+# A finding that stands for more elements than this (a permission its file grants again and
+# again) gets no machine fix in SARIF: one result would carry that many replacements, and
+# computing them means parsing the whole file twice more. ``--fix`` and ``--diff`` still
+# disable every one.
+MAX_PROPOSED_ELEMENTS = 100
 
 
 class FixError(Exception):

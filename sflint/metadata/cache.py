@@ -41,6 +41,7 @@ from typing import Any
 from sflint.kinds import Role
 from sflint.metadata.reader import ParsedFile
 from sflint.model import (
+    SHOWN_LINES,
     ComponentType,
     Grant,
     Location,
@@ -54,7 +55,7 @@ from sflint.model import (
 
 # Bump when the reader's output for the same bytes changes (a new element read, a message
 # reworded): every entry written before is then a miss.
-READER_VERSION = "4"  # 3: a suppression keeps its reason; 4: object permissions
+READER_VERSION = "5"  # 3: suppression reasons; 4: object permissions; 5: copies merged
 _FORMAT = 2  # 1: one JSON file per entry and an index per project
 _RACY_NS = 2_000_000_000  # FAT's mtime resolution is 2 s; others are finer
 
@@ -88,7 +89,13 @@ def encode(parsed: ParsedFile) -> dict[str, Any]:
         "label": parsed.label,
         "license": parsed.license,
         "user_license": parsed.user_license,
-        "grants": [[g.name, g.enabled, g.location.line] for g in parsed.grants],
+        # A repeated grant (model.Grant) also holds its count and further lines.
+        "grants": [
+            [g.name, g.enabled, g.location.line, g.count, list(g.also)]
+            if g.count > 1
+            else [g.name, g.enabled, g.location.line]
+            for g in parsed.grants
+        ],
         "objects": [
             [o.object, [a.value for a in o.access], o.location.line] for o in parsed.object_grants
         ],
@@ -133,11 +140,21 @@ def _list(value: object) -> list[object]:
     return value
 
 
-def _rows(value: object, width: int) -> list[list[object]]:
+def _rows(value: object, width: int, *widths: int) -> list[list[object]]:
     for row in _list(value):
-        if type(row) is not list or len(row) != width:
+        if type(row) is not list or (len(row) != width and len(row) not in widths):
             raise _Invalid
     return value  # type: ignore[return-value]  # every row was checked
+
+
+def _grant(row: list[object], path: str) -> Grant:
+    name, enabled, line = _str(row[0]), _bool(row[1]), _line(row[2])
+    if len(row) == 3:
+        return Grant(name, enabled, Location(path, line))
+    count, also = _line(row[3]), tuple(_line(n) for n in _list(row[4]))
+    if count < 2 or len(also) != min(count, SHOWN_LINES) - 1:
+        raise _Invalid  # not what the reader writes (a count of 1 is a row of three)
+    return Grant(name, enabled, Location(path, line), count, also)
 
 
 _KINDS = {k.value: k for k in ProblemKind}
@@ -169,13 +186,13 @@ def decode(value: object, path: str, light: frozenset[str] | None = None) -> Par
 def _decode(value: object, path: str, light: frozenset[str] | None) -> ParsedFile:
     if type(value) is not dict or value.get("format") != _FORMAT:
         raise _Invalid
-    rows = _rows(value["grants"], 3)
+    rows = _rows(value["grants"], 3, 5)
     if light is not None:
         # Only the rows kept are checked: a damaged row left out is never used, and a file
         # needed whole later is decoded (and checked) whole, or read again.
         # (A name that cannot be hashed raises TypeError: a miss, as any damage is.)
         rows = rows[:1] + [r for r in rows[1:] if r[1] is True and r[0] in light]
-    grants = tuple(Grant(_str(n), _bool(e), Location(path, _line(ln))) for n, e, ln in rows)
+    grants = tuple(_grant(row, path) for row in rows)
     objects = tuple(
         ObjectGrant(_str(o), _access(a), Location(path, _line(ln)))
         for o, a, ln in _rows(value["objects"], 3)

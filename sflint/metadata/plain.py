@@ -108,6 +108,9 @@ _XML_SPACE = " \t\r\n"
 
 # libxml2's nesting limit without XML_PARSE_HUGE: 256 elements deep, the root included.
 MAX_DEPTH = 256
+# And its limit on one text node (XML_MAX_TEXT_LENGTH, 10,000,000 bytes): like the nesting
+# limit, checked only when a tree is built. Half of it is the window of ``_short_texts``.
+_TEXT_WINDOW = 5_000_000
 _BLOCK = 8192  # bytes per block of the depth pass: a few hundred tags of a real file
 # Beyond this many '!', '?', '=' or ':' bytes in text, a file is left to the general reader
 # rather than paying a Python step for each.
@@ -326,6 +329,22 @@ def _depth_at(data: bytes, start: int, end: int, markup: _Markup, point: int) ->
     return 1 if found is None else found
 
 
+def _short_texts(data: bytes, start: int, end: int, markup: _Markup) -> bool:
+    """No text node between ``start`` and ``end`` can reach libxml2's limit on one.
+
+    A text node lies between two tags (comments, CDATA and processing instructions inside
+    it do not end it: the tree parser drops the first and last and merges CDATA into the
+    text), so it is no longer than the bytes between those tags; and a stretch of 10,000,000
+    bytes without a tag holds a whole aligned window of 5,000,000. One ``find`` per window,
+    so 13 for a 64 MB file; a window without a tag (a file no tool writes) is left to the
+    tree parser, which says whether it is too large."""
+    for a in range(start - start % _TEXT_WINDOW, end, _TEXT_WINDOW):
+        a, b = max(a, start), min(a + _TEXT_WINDOW, end)
+        if b - a == _TEXT_WINDOW and _boundary(data, a, b, markup) >= b:
+            return False
+    return True
+
+
 class _Root(NamedTuple):
     at: int
     tag: re.Match[bytes]
@@ -382,14 +401,28 @@ def _close(data: bytes, pos: int, name: bytes) -> int | None:
     return m.end() if m is not None and m.group(1) == name else None
 
 
+Fields = tuple[tuple[str, str], ...]
+
+
 def _grant(
-    data: bytes, pos: int, local: str, line: int, wanted: frozenset[str]
+    data: bytes,
+    pos: int,
+    local: str,
+    line: int,
+    wanted: frozenset[str],
+    known: dict[tuple[bytes, bytes], Fields],
 ) -> tuple[Entry, int] | None:
     """An entry with fields at ``pos`` (a grant, an object permission): the common shape in
-    one match, any other leaf shape child by child."""
+    one match, any other leaf shape child by child. ``known`` holds the fields of each
+    common grant met before in the file, so that a file repeating one grant (600,000 times
+    in 64 MB) holds its fields once, not per copy."""
     m = _GRANT.match(data, pos) if local == "userPermissions" else None
     if m is not None:
-        fields = (("enabled", m.group(1).decode("ascii")), ("name", _decode(m.group(2))))
+        raw = (m.group(1), m.group(2))
+        fields = known.get(raw)
+        if fields is None:
+            fields = (("enabled", raw[0].decode("ascii")), ("name", _decode(raw[1])))
+            known[raw] = fields
         return Entry(local, line, fields=fields), m.end()
     m = _OBJECT.match(data, pos) if local == "objectPermissions" else None
     if m is not None:
@@ -482,6 +515,8 @@ def scan(data: bytes, roots: tuple[Root, ...], grants: Mapping[str, frozenset[st
     end = _root_end(data, body, tag.group(1), markup)
     if end is None or not _no_names_with_colons_or_attributes(data, body, end, markup):
         return None
+    if not _short_texts(data, body, end, markup):
+        return None
     if spec.entry is not None:
         # The root is itself the entry (a beta1 child file): its leaves are the fields.
         leaves = _leaves(data, body, grants[spec.entry])
@@ -516,6 +551,7 @@ def _entries(
     if _depth_at(data, where.body, where.end, where.markup, first) != 1:
         return None
     entries: list[Entry] = []
+    known: dict[tuple[bytes, bytes], Fields] = {}
     line, counted, after = root_line, where.root_at, where.body
     for at, name in found:
         if at < after:
@@ -528,7 +564,7 @@ def _entries(
         counted = at
         wanted = grants.get(name)
         read = (
-            _grant(data, at, name, line, wanted)
+            _grant(data, at, name, line, wanted, known)
             if wanted is not None
             else _text(data, at, name, line)
         )

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from sflint.kinds import Role, Root, kind_of
 from sflint.metadata import plain
 from sflint.model import (
+    SHOWN_LINES,
     ComponentType,
     Grant,
     Location,
@@ -276,21 +277,82 @@ class Read(NamedTuple):
     outside: bool = False
 
 
+# What makes two grants of one permission with one value different findings: the
+# suppression comments on their lines (by line; ``_marks``).
+Marks = dict[int, tuple[tuple[str, ...], ...]]
+
+
+def _marks(found: tuple[Suppression, ...]) -> Marks:
+    """The rules suppressed on each line, by the comments before that line's element."""
+    marks: dict[int, list[tuple[str, ...]]] = {}
+    for s in found:
+        if not s.whole_file:
+            marks.setdefault(s.location.line, []).append(s.rules)
+    return {line: tuple(rules) for line, rules in marks.items()}
+
+
 @dataclass
 class _Found:
-    """What the extractors collect from one file, in document order."""
+    """What the extractors collect from one file, in document order.
+
+    The elements of one file that grant one permission with one value are one Grant, at the
+    first of them, with their count (``model.Grant``): a file that repeats a grant 600,000
+    times holds one Grant, not 600,000, from here to every output. Only elements whose
+    suppression comments (``marks``) are the same are merged: a comment before the first
+    of two copies must not silence the second.
+    """
 
     path: str
     namespace: str | None  # the root element's
+    marks: Marks = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     grants: list[Grant] = field(default_factory=list)
     objects: list[ObjectGrant] = field(default_factory=list)
     members: list[Member] = field(default_factory=list)
     muting: list[Member] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # The index in ``grants`` of each (name, enabled, marks) first granted, and the count
+    # and further lines (at most SHOWN_LINES - 1) of those granted again.
+    _first: dict[tuple[str, bool, object], int] = field(default_factory=dict)
+    _again: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
 
     def problem(self, message: str, line: int, kind: ProblemKind = ProblemKind.INVALID) -> None:
         self.problems.append(Problem(message, Location(self.path, line), kind))
+
+    def grant(self, name: str, enabled: bool, line: int) -> None:
+        key = (name, enabled, self.marks.get(line) if self.marks else None)
+        at = self._first.get(key)
+        if at is None:
+            self._first[key] = len(self.grants)
+            self.grants.append(Grant(name, enabled, Location(self.path, line)))
+            return
+        count, also = self._again.setdefault(at, ([1], []))
+        count[0] += 1
+        if len(also) < SHOWN_LINES - 1:
+            also.append(line)
+
+    def _merged(self) -> tuple[Grant, ...]:
+        grants = self.grants
+        for at, (count, also) in self._again.items():
+            grants[at] = replace(grants[at], count=count[0], also=tuple(also))
+        return tuple(grants)
+
+    def _contradictions(self) -> None:
+        """A permission granted both enabled and disabled in one file: Salesforce does not
+        document which element a deploy keeps, so it is ambiguous (the enabled one is read,
+        as everywhere: the headline rule must not go quiet)."""
+        first: dict[tuple[str, bool], int] = {}
+        for (name, enabled, _), at in self._first.items():  # in document order
+            first.setdefault((name, enabled), self.grants[at].location.line)
+        for (name, enabled), line in first.items():
+            other = first.get((name, not enabled))
+            if enabled and other is not None:
+                self.problem(
+                    f"<userPermissions> {_short(name)} is granted both enabled (line {line})"
+                    f" and disabled (line {other}) in this file; sflint reads it as enabled",
+                    max(line, other),
+                    ProblemKind.AMBIGUOUS,
+                )
 
     def entry_at(self, read: Read) -> None:
         """Report the entry just read if it is outside the file's namespace."""
@@ -304,13 +366,14 @@ class _Found:
             )
 
     def result(self, root: str, line: int) -> ParsedFile:
+        self._contradictions()
         return ParsedFile(
             root,
             line,
             label=self.texts.get("label"),
             license=self.texts.get("license"),
             user_license=self.texts.get("userLicense"),
-            grants=tuple(self.grants),
+            grants=self._merged(),
             members=tuple(self.members),
             muting_members=tuple(self.muting),
             problems=tuple(self.problems),
@@ -383,7 +446,8 @@ def _add_grant(found: _Found, read: Read) -> None:
             line,
             ProblemKind.AMBIGUOUS,
         )
-    found.grants.extend(Grant(name, enabled, Location(found.path, line)) for name in names)
+    for name in names:
+        found.grant(name, enabled, line)
 
 
 def _add_object(found: _Found, read: Read) -> None:
@@ -452,13 +516,15 @@ def parse_bytes(data: bytes, path: str, ctype: ComponentType, role: Role = Role.
     from sflint.xmlsafe import well_formed  # lazy: lxml
 
     roots = kind_of(ctype).roots(role)
+    # The suppressions first: repeated grants are merged only where they agree (_Found).
+    # Only a comment can suppress, and ``suppressions`` finds none in a file without one.
+    found = suppressions(data, path)
+    marks = _marks(found)
     scanned = plain.scan(data, roots, _WITH_FIELDS) if well_formed(data) else None
     if scanned is None:
-        parsed, comments = _parse(data, path, roots), True
+        parsed = _parse(data, path, roots, marks)
     else:
-        parsed, comments = _from_scan(scanned, path), scanned.has_comments
-    # Only a comment can suppress; the plain path knows whether the file has one.
-    found = suppressions(data, path) if comments else ()
+        parsed = _from_scan(scanned, path, marks)
     return replace(parsed, suppressions=found) if found else parsed
 
 
@@ -471,13 +537,13 @@ def _fields(pairs: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
     return fields
 
 
-def _from_scan(scanned: plain.Scan, path: str) -> ParsedFile:
+def _from_scan(scanned: plain.Scan, path: str, marks: Marks) -> ParsedFile:
     """What the plain path read, through the same extractors as the general path. A grant
     that says exactly one name and ``true`` or ``false`` (nearly all of them) can hold no
-    problem, so it becomes a Grant directly."""
+    problem, so it is counted directly."""
     spec = scanned.root
-    found = _Found(path, scanned.namespace)  # the plain path reads no other namespace
-    grants = found.grants
+    found = _Found(path, scanned.namespace, marks)  # the plain path reads no other namespace
+    grant = found.grant
     for entry in scanned.entries:
         kind = spec.entry or entry.local
         extract = EXTRACTORS[kind]
@@ -486,7 +552,7 @@ def _from_scan(scanned: plain.Scan, path: str) -> ParsedFile:
             if len(pairs) == 2 and pairs[0][0] == "enabled" and pairs[1][0] == "name":
                 value, name = pairs[0][1], pairs[1][1]
                 if name and value in ("true", "false"):
-                    grants.append(Grant(name, value == "true", Location(path, entry.line)))
+                    grant(name, value == "true", entry.line)
                     continue
         elif extract is _add_object:
             direct = _plain_object(entry.fields, Location(path, entry.line))
@@ -537,12 +603,14 @@ def _encoding(data: bytes, declared: str | None) -> str:
     return (sniffed or declared or "UTF-8").upper().replace("_", "-")
 
 
-def _parse(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
-    """The general path: any file, read with lxml's iterparse."""
+def _parse(
+    data: bytes, path: str, roots: tuple[Root, ...], marks: Marks | None = None
+) -> ParsedFile:
+    """The general path: any file, read with lxml's iterparse; ``marks`` as in _Found."""
     from lxml import etree
 
     try:
-        return _read(data, path, roots)
+        return _read(data, path, roots, marks or {})
     except etree.XMLSyntaxError as exc:
         encoding = _encoding(data, None)
         if encoding != "UTF-8":  # the real cause: libxml2 cannot decode it (UTF-32, EBCDIC)
@@ -562,7 +630,7 @@ def _parse(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
         )
 
 
-def _read(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
+def _read(data: bytes, path: str, roots: tuple[Root, ...], marks: Marks) -> ParsedFile:
     """Parse ``data`` incrementally: the root is judged at the first event, each element
     is read at its end and then dropped."""
     from sflint.xmlsafe import safe_iterparse
@@ -571,7 +639,7 @@ def _read(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
     reading: _Reading | None = None
     for _, el in events:
         if reading is None:
-            start = _start(el.getroottree().getroot(), data, path, roots)
+            start = _start(el.getroottree().getroot(), data, path, roots, marks)
             if isinstance(start, ParsedFile):
                 return start
             reading = start
@@ -582,7 +650,7 @@ def _read(data: bytes, path: str, roots: tuple[Root, ...]) -> ParsedFile:
 
 
 def _start(
-    root: etree._Element, data: bytes, path: str, roots: tuple[Root, ...]
+    root: etree._Element, data: bytes, path: str, roots: tuple[Root, ...], marks: Marks
 ) -> _Reading | ParsedFile:
     """The reading of a file whose root element is ``root``, or what refuses the file."""
     from lxml import etree
@@ -598,7 +666,7 @@ def _start(
         problem = Problem("a DOCTYPE is not allowed in metadata files", where)
         return ParsedFile("", line, problems=(problem,))
     namespace = etree.QName(root).namespace
-    found = _Found(path, namespace)
+    found = _Found(path, namespace, marks)
     if namespace not in (None, METADATA_NS):
         found.problem(
             f"namespace {namespace} is not the Metadata API namespace {METADATA_NS}", line

@@ -12,12 +12,16 @@ SCHEMA_ID = "sflint/findings/v1"
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
+    # A finding on a permission its file grants more than once also says how many times,
+    # and the first lines (the first is ``line``): the keys are there only then.
+    repeats = {"occurrences": f.occurrences, "lines": list(f.lines)} if f.occurrences > 1 else {}
     return {
         "rule": f.rule,
         "name": f.name,
         "severity": f.severity.value,
         "path": f.path,
         "line": f.line,
+        **repeats,
         "message": f.message,
         "component": {"type": f.type_name, "name": f.component_name},
         "key": f.key,

@@ -29,7 +29,7 @@ from urllib.parse import quote
 import sarif_om as om
 
 from sflint.fix.diff import byte_edit
-from sflint.fix.values import ByteEdit, ProposedFix
+from sflint.fix.values import MAX_PROPOSED_ELEMENTS, ByteEdit, ProposedFix
 from sflint.model import Finding, Waiver
 from sflint.output import rule_docs
 from sflint.output.jsontext import Raw, dumper
@@ -363,7 +363,14 @@ def _result(
     result: dict[str, Any] = {
         "message": _message(finding.message.strip() or f"{finding.rule} {finding.name}")
     }
-    if sum(len(e.text) for fix in proposed for e in fix.edits) > _MAX_FIXES_BYTES:
+    if finding.occurrences > 1:
+        properties["occurrences"] = finding.occurrences
+        properties["lines"] = list(finding.lines)
+    if finding.occurrences > MAX_PROPOSED_ELEMENTS and any(o.action for o in finding.fixes):
+        properties["fixesLeftOut"] = (
+            f"the file grants it {finding.occurrences:,} times; sflint check --diff shows the fix"
+        )
+    elif sum(len(e.text) for fix in proposed for e in fix.edits) > _MAX_FIXES_BYTES:
         properties["fixesLeftOut"] = "too large for SARIF; sflint check --diff shows them"
     elif fixes := sarif_fixes(proposed, base):
         result["fixes"] = fixes

@@ -46,6 +46,14 @@ class Hit:
     component: Component | None
     values: tuple[tuple[str, str], ...] = ()
     related: tuple[str, ...] = ()
+    # A grant repeated in its file (model.Grant): how many elements, and the first lines.
+    occurrences: int = 1
+    lines: tuple[int, ...] = ()
+
+
+def _lines(grant: Grant) -> tuple[int, ...]:
+    """A hit's ``lines``: a repeated grant's first lines; none for a single element."""
+    return grant.lines if grant.count > 1 else ()
 
 
 @dataclass(frozen=True)
@@ -214,7 +222,14 @@ class UserPermission:
             c = subject.component
             grants = c.grants if names is None else [g for g in c.grants if g.name in names]
             hits = [
-                Hit(g.location, g.name, c, tuple(self._values(g, cat)))
+                Hit(
+                    g.location,
+                    g.name,
+                    c,
+                    tuple(self._values(g, cat)),
+                    occurrences=g.count,
+                    lines=_lines(g),
+                )
                 for g in grants
                 if self._accepts(g, cat)
             ]
@@ -299,12 +314,15 @@ def _persona_hit(
     if access.persona.signal is None:
         related.append(access.persona.location.path)
     through = (("group", eg.group.name),) if eg.group is not None else ()
+    grant = eg.grant if isinstance(eg.grant, Grant) else None  # an object entry is one
     return Hit(
         eg.grant.location,
         key,
         eg.source,
         (*values, ("chain", eg.chain), *through),
         tuple(dict.fromkeys(p for p in related if p != eg.grant.location.path)),
+        occurrences=grant.count if grant else 1,
+        lines=_lines(grant) if grant else (),
     )
 
 
