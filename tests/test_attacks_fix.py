@@ -12,13 +12,14 @@ import errno
 import os
 import shutil
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
 from sflint.cli import main
 from sflint.fix import write
+from sflint.fix.values import Unit, WriteResult
 from tests.conftest import CASES, EXAMPLE
 
 SECRET = "ghp_SECRETTOKEN0123456789"
@@ -249,10 +250,22 @@ def _ignored_file_in_the_way(root: Path) -> None:
     ids=["folder", "forceignored-file"],
 )
 def test_a_clone_that_cannot_be_written_leaves_the_config_alone(
-    example: Path, capsys: pytest.CaptureFixture[str], obstacle: Callable[[Path], None]
+    example: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    obstacle: Callable[[Path], None],
 ) -> None:
-    obstacle(example)
-    before = tree(example)
+    """The clone's name is taken after it was planned (a name taken before is passed over:
+    the tests after this one), so writing it fails."""
+    real = write.apply_units
+    before: dict[str, bytes] = {}
+
+    def late(units: Iterable[Unit], root: Path) -> WriteResult:
+        obstacle(example)
+        before.update(tree(example))
+        return real(units, root)
+
+    monkeypatch.setattr(write, "apply_units", late)
     code, _, err = run(capsys, "check", str(example), "--fix", *CLONE_ARGS)
     assert code == 1  # the Commission_App_API finding remains
     assert err == (
@@ -285,6 +298,129 @@ def test_a_dangling_link_named_like_the_clone_is_not_taken_for_it(
         "Commission_App_API_No_API_MFA_2 instead of Commission_App_API.",
     ]
     assert (example / COMMISSION_CLONE).readlink() == Path("nowhere")
+
+
+COMMISSION_CLONE_2 = f"{PS}/Commission_App_API_No_API_MFA_2.permissionset-meta.xml"
+COMMISSION_CLONE_3 = f"{PS}/Commission_App_API_No_API_MFA_3.permissionset-meta.xml"
+
+
+def _done_as(name: str, taken: str) -> str:
+    return (
+        f"Created permission set {name} (label 'Commission App API (no API MFA)'), a copy of"
+        f" Commission_App_API without TwoFactorApi (the name is taken: {taken}). Next: in the"
+        f" org, give the integration user (Commission app connection) {name} wherever it now"
+        " gets Commission_App_API (its assignments, or the permission set group that includes"
+        " it), and deploy.\n"
+        f".sflint.yml:6: persona 'Commission app connection' now names {name} instead of"
+        " Commission_App_API.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "obstacle",
+    [_folder_in_the_way, _ignored_file_in_the_way],
+    ids=["folder", "forceignored-file"],
+)
+def test_a_name_taken_on_disk_is_passed_over_and_the_clone_reused_next_time(
+    example: Path, capsys: pytest.CaptureFixture[str], obstacle: Callable[[Path], None]
+) -> None:
+    """What holds the clone's name is left as it is; the clone takes the next name, says so,
+    and a second run reuses it and writes nothing."""
+    obstacle(example)
+    before = tree(example)
+    code, out, err = run(capsys, "check", str(example), "--fix", *CLONE_ARGS)
+    assert (code, err) == (
+        1,
+        _done_as("Commission_App_API_No_API_MFA_2", f"{COMMISSION_CLONE} already exists")
+        + SALES_DONE
+        + "Fixed 2 of 2 findings; 4 files written.\n",
+    )
+    assert out.startswith(LEFT_BEHIND)
+    after = tree(example)
+    assert sorted(k for k in after if after.get(k) != before.get(k)) == sorted(
+        [".sflint.yml", COMMISSION_CLONE_2, GROUP, SALES_CLONE]
+    )
+    assert after[COMMISSION_CLONE_2] == before[COMMISSION].replace(
+        b"<label>Commission App API</label>", b"<label>Commission App API (no API MFA)</label>"
+    ).replace(
+        b"    <userPermissions>\n        <enabled>true</enabled>\n"
+        b"        <name>TwoFactorApi</name>\n    </userPermissions>\n",
+        b"",
+    )
+    assert b"permission_sets: [Commission_App_API_No_API_MFA_2]" in after[".sflint.yml"]
+
+    code, _, err = run(capsys, "check", str(example), "--fix", *CLONE_ARGS)
+    assert (code, err) == (
+        1,
+        "Commission_App_API_No_API_MFA_2 already is a copy of Commission_App_API without"
+        " TwoFactorApi: give it to the integration user in place of Commission_App_API.\n"
+        "Fixed 0 of 1 findings; 0 files written.\n",
+    )
+    assert tree(example) == after
+
+
+def test_every_taken_name_is_named_and_diff_says_the_same(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _folder_in_the_way(example)
+    (example / COMMISSION_CLONE_2).write_bytes(b"<PermissionSet/>\n")
+    with (example / ".forceignore").open("a") as f:
+        f.write("**/Commission_App_API_No_API_MFA_2.permissionset-meta.xml\n")
+    taken = f"{COMMISSION_CLONE}, {COMMISSION_CLONE_2} already exist"
+    before = tree(example)
+    code, _, err = run(capsys, "check", str(example), "--diff", *CLONE_ARGS)
+    assert (code, err.splitlines()[:2]) == (
+        1,
+        [
+            "Would create permission set Commission_App_API_No_API_MFA_3 (label 'Commission App"
+            " API (no API MFA)'), a copy of Commission_App_API without TwoFactorApi (the name is"
+            f" taken: {taken}) (--fix writes it).",
+            ".sflint.yml:6: persona 'Commission app connection' would name "
+            "Commission_App_API_No_API_MFA_3 instead of Commission_App_API.",
+        ],
+    )
+    assert tree(example) == before
+    code, _, err = run(capsys, "check", str(example), "--fix", *CLONE_ARGS)
+    assert err == (
+        _done_as("Commission_App_API_No_API_MFA_3", taken)
+        + SALES_DONE
+        + "Fixed 2 of 2 findings; 4 files written.\n"
+    )
+    assert (example / COMMISSION_CLONE_3).is_file()
+    assert (example / COMMISSION_CLONE).is_dir()
+    assert (example / COMMISSION_CLONE_2).read_bytes() == b"<PermissionSet/>\n"
+
+
+def test_a_decomposed_clone_passes_over_a_folder_of_its_name(
+    decomposed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (decomposed / CLONE).mkdir()
+    (decomposed / CLONE / "notes.txt").write_text("not a permission set\n")
+    code, _, err = run(capsys, "check", str(decomposed), "--fix", *CLONE_ARGS)
+    assert (code, err) == (
+        1,  # the original set, still enabling it, is an integration persona of its own
+        "Created permission set Int_API_No_API_MFA_2 (label 'Integration API (no API MFA)'),"
+        " a copy of"
+        f" Int_API without TwoFactorApi (the name is taken: {CLONE} already exists). Next: in"
+        " the org, give the integration user (Sync) Int_API_No_API_MFA_2 wherever it now gets"
+        " Int_API (its assignments, or the permission set group that includes it), and"
+        " deploy.\n"
+        ".sflint.yml:3: persona 'Sync' now names Int_API_No_API_MFA_2 instead of Int_API.\n"
+        "Fixed 1 of 1 findings; 4 files written.\n",
+    )
+    assert sorted(tree(decomposed / f"{CLONE}_2")) == [
+        "Int_API_No_API_MFA_2.permissionset-meta.xml",
+        "Int_API_No_API_MFA_2.userPermission-meta.xml",
+        "objectSettings/",
+        "objectSettings/Account.objectSettings-meta.xml",
+    ]
+    assert tree(decomposed / CLONE) == {"notes.txt": b"not a permission set\n"}
+    code, _, err = run(capsys, "check", str(decomposed), "--fix", *CLONE_ARGS)
+    assert (code, err) == (
+        1,
+        "Int_API_No_API_MFA_2 already is a copy of Int_API without TwoFactorApi: give it to"
+        " the integration user in place of Int_API.\nFixed 0 of 1 findings; 0 files written.\n",
+    )
 
 
 @pytest.mark.parametrize("nth", [1, 2, 3, 4])

@@ -33,6 +33,7 @@ from sflint.fix.ops import (
     Disabled,
     clone_base,
     clone_label,
+    clone_path,
     disable_permissions,
     plan_clone,
     plan_clone_decomposed,
@@ -305,13 +306,44 @@ def _folder_files(root: Path, folder: Path) -> dict[str, bytes]:
     return files
 
 
+def _decomposed(component: Component) -> bool:
+    return any(p.endswith(".userPermission-meta.xml") for p in component.files)
+
+
+def _clone_target(root: Path, component: Component, new_name: str) -> Path:
+    """What a clone named ``new_name`` creates at the top: its file, or a decomposed set's
+    folder (every file of which lies inside it)."""
+    main = root / _main(component)
+    return main.parent.with_name(new_name) if _decomposed(component) else clone_path(main, new_name)
+
+
+def _free_name(
+    root: Path, component: Component, names: CloneNames, suffix: str
+) -> tuple[str, list[str]]:
+    """The clone's name: the first of ``<name><suffix>``, ``..._2``, ``..._3``... that no
+    component has and that nothing on disk holds (a folder, a file that ``.forceignore``
+    skips, a link), and the project-relative paths of those passed over for the latter.
+
+    A clone sflint made before is a component of the project and is reused (``_Earlier``),
+    so a second run never gets here for it; whatever else holds a name is left alone rather
+    than written over or merged into, and taking the next name is deterministic: the same
+    project gives the same name."""
+    passed: list[str] = []
+    while True:
+        name = names.take(component.name, suffix)
+        target = _clone_target(root, component, name)
+        if not os.path.lexists(target):
+            return name, passed
+        passed.append(_rel(target, root))
+
+
 def _clone_files(
     root: Path, component: Component, permissions: list[str], new_name: str, label: str
 ) -> tuple[tuple[FileEdit, ...], Path | None]:
     """The files of a clone of ``component`` named ``new_name``, without ``permissions``, and
     the folder it creates (a decomposed set's)."""
     main = _main(component)
-    if not any(p.endswith(".userPermission-meta.xml") for p in component.files):
+    if not _decomposed(component):
         data = _read(root, main)
         edit = plan_clone(root / main, data, permissions, new_name=new_name, new_label=label)
         return (edit,), None
@@ -369,7 +401,11 @@ def _clone(
             )
             clones.append(_Clone(component, earlier.name, tuple(group), (), None, note, note))
             continue
-        new_name = names.take(component.name, naming.name_suffix)
+        try:
+            new_name, passed = _free_name(root, component, names, naming.name_suffix)
+        except FixError as exc:  # not a permission set file name (clone_path)
+            errors.append(f"{_main(component)}: not cloned: {exc}")
+            continue
         label = clone_label(component.label or component.name, naming.label_suffix)
         try:
             edits, folder = _clone_files(root, component, permissions, new_name, label)
@@ -379,12 +415,19 @@ def _clone(
         personas = ", ".join(sorted({f.persona for f in group if f.persona}))
         personas = f" ({personas})" if personas else ""
         copy = f"permission set {new_name} (label {label!r}), a copy of {component.name}"
+        # Why the clone is not named as usual, when something on disk holds that name.
+        held = (
+            f" (the name is taken: {', '.join(passed)} already"
+            f" {'exists' if len(passed) == 1 else 'exist'})"
+            if passed
+            else ""
+        )
         done = (
-            f"Created {copy} without {without}. Next: in the org, give the integration user"
-            f"{personas} {new_name} wherever it now gets {component.name} (its "
+            f"Created {copy} without {without}{held}. Next: in the org, give the integration"
+            f" user{personas} {new_name} wherever it now gets {component.name} (its "
             "assignments, or the permission set group that includes it), and deploy."
         )
-        would = f"Would create {copy} without {without} (--fix writes it)."
+        would = f"Would create {copy} without {without}{held} (--fix writes it)."
         clones.append(_Clone(component, new_name, tuple(group), edits, folder, done, would))
     return clones
 
