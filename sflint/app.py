@@ -41,11 +41,12 @@ class Checked:
 class Triage:
     """How a check treats accepted findings: ``ignores`` false (``--no-ignores``) reports
     every finding, whatever accepted it; ``baseline`` is the project's baseline file, read;
-    ``previous`` the findings of the ``--new-since`` revision as (fingerprint, path)."""
+    ``previous`` the findings of the ``--new-since`` revision as (fingerprint, path,
+    copies)."""
 
     ignores: bool = True
     baseline: Baseline | None = None
-    previous: Sequence[tuple[str, str]] | None = None
+    previous: Sequence[tuple[str, str, int]] | None = None
     today: date | None = None  # for exceptions' expiry; None: the system's date
 
 
@@ -105,7 +106,7 @@ def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
         waivers, notices = waived.waivers, waived.notices
     new = [True] * len(findings)
     if triage.previous is not None:
-        known = [(fp, path, 1) for fp, path in triage.previous]
+        known = list(triage.previous)
         new = [hit is None for hit in match(findings, known)]
     rows = list(zip(findings, waivers, new, strict=True))
     kept = tuple(f for f, w, n in rows if w is None and n)

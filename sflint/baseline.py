@@ -70,13 +70,26 @@ class Baseline:
 
 def match(findings: Sequence[Finding], known: Sequence[tuple[str, str, int]]) -> list[int | None]:
     """For each finding, the index in ``known`` (fingerprint, path, count) that accounts
-    for it, or None: it is new.
+    for it, or None: it is new (``account`` says more)."""
+    return [
+        at if taken == f.occurrences else None
+        for f, (at, taken) in zip(findings, account(findings, known)[0], strict=True)
+    ]
+
+
+def account(
+    findings: Sequence[Finding], known: Sequence[tuple[str, str, int]]
+) -> tuple[list[tuple[int | None, int]], list[int]]:
+    """For each finding, the first index in ``known`` (fingerprint, path, count) that
+    accounts for it and how many of its copies are accounted for; and for each entry, how
+    many copies it accounts for.
 
     Count-aware, as the baseline threads of ruff and phpmd ask: an entry of count N accounts
-    for at most N findings, so a second finding identical to an accepted one is new, and an
-    updated baseline never hides one. An entry is used first by findings in its own file,
-    then by findings with its fingerprint anywhere (the file moved); ``findings`` in their
-    order (path, line) decide which of two identical ones in a file is new: the later one.
+    for at most N copies, so a second copy of an accepted grant (one finding, its
+    ``occurrences`` one more) is new, and an updated baseline never hides one. An entry is
+    used first by findings in its own file, then by findings with its fingerprint anywhere
+    (the file moved); ``findings`` in their order (path, line) decide which of two identical
+    ones in a file is new: the later one.
     """
     left = [count for _, _, count in known]
     by_place: dict[tuple[str, str], list[int]] = {}
@@ -84,22 +97,29 @@ def match(findings: Sequence[Finding], known: Sequence[tuple[str, str, int]]) ->
     for i, (fp, path, _) in enumerate(known):
         by_place.setdefault((fp, path), []).append(i)
         by_print.setdefault(fp, []).append(i)
-    out: list[int | None] = [None] * len(findings)
+    out: list[tuple[int | None, int]] = [(None, 0)] * len(findings)
 
-    def take(candidates: list[int] | None) -> int | None:
-        while candidates:
-            if left[candidates[0]] > 0:
-                left[candidates[0]] -= 1
-                return candidates[0]
-            candidates.pop(0)  # used up: never looked at again (linear overall)
-        return None
+    def take(
+        candidates: list[int] | None, want: int, found: tuple[int | None, int]
+    ) -> tuple[int | None, int]:
+        at, taken = found
+        while candidates and taken < want:
+            i = candidates[0]
+            n = min(left[i], want - taken)
+            left[i] -= n
+            taken += n
+            at = i if at is None and n else at
+            if not left[i]:
+                candidates.pop(0)  # used up: never looked at again (linear overall)
+        return at, taken
 
     for i, f in enumerate(findings):
-        out[i] = take(by_place.get((f.fingerprint, f.path)))
+        out[i] = take(by_place.get((f.fingerprint, f.path)), f.occurrences, out[i])
     for i, f in enumerate(findings):
-        if out[i] is None:
-            out[i] = take(by_print.get(f.fingerprint))
-    return out
+        if out[i][1] < f.occurrences:
+            out[i] = take(by_print.get(f.fingerprint), f.occurrences, out[i])
+    used = [count - n for (_, _, count), n in zip(known, left, strict=True)]
+    return out, used
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -121,7 +141,8 @@ def render(findings: Iterable[Finding]) -> str:
         }
         order = (f.path, f.rule, f.type_name, f.component_name, f.key, f.persona or "")
         key: tuple[str, ...] = (*order, f.fingerprint)
-        counts[key] = counts.get(key, 0) + 1
+        # Each copy of a grant its file repeats counts (one finding, ``occurrences``).
+        counts[key] = counts.get(key, 0) + f.occurrences
         shown[key] = entry
     lines = []
     for place in sorted(shown):

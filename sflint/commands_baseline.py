@@ -60,14 +60,16 @@ def _write_all(options: LoadOptions, output: Path | None) -> list[str]:
 
 
 def _summary(dest: str, findings: tuple[Finding, ...], before: Baseline | None) -> str:
-    from sflint.baseline import match
+    from sflint.baseline import account
 
-    line = f"Wrote {dest}: {len(findings)} finding{'s' if len(findings) != 1 else ''}"
+    # Counted as the baseline counts them: each copy of a grant its file repeats is one.
+    total = sum(f.occurrences for f in findings)
+    line = f"Wrote {dest}: {total} finding{'s' if total != 1 else ''}"
     if before is not None:
         known = [(e.fingerprint, e.path, e.count) for e in before.entries]
-        hits = match(findings, known)
-        added = sum(1 for h in hits if h is None)
-        removed = sum(e.count for e in before.entries) - (len(findings) - added)
+        found, _ = account(findings, known)
+        added = sum(f.occurrences - taken for f, (_, taken) in zip(findings, found, strict=True))
+        removed = sum(e.count for e in before.entries) - (total - added)
         line += f" ({added} added, {removed} removed since the file it replaces)"
     return line + "."
 

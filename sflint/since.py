@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 def findings_at(
     rev: str, root: Path, options: LoadOptions, catalogue: Catalogue
-) -> list[tuple[str, str]]:
-    """(fingerprint, project-relative path) of every finding of the project at ``root`` in
-    revision ``rev`` of its git repository."""
+) -> list[tuple[str, str, int]]:
+    """(fingerprint, project-relative path, copies) of every finding of the project at
+    ``root`` in revision ``rev`` of its git repository (copies: ``Finding.occurrences``)."""
     from sflint.app import evaluate_all
     from sflint.pipeline import load
     from sflint.project import git_top
@@ -45,4 +45,4 @@ def findings_at(
             loaded = load(at_rev, catalogue)
         except UsageError as exc:
             raise UsageError(f"at {rev}: {exc}") from None
-        return [(f.fingerprint, f.path) for f in evaluate_all(loaded)]
+        return [(f.fingerprint, f.path, f.occurrences) for f in evaluate_all(loaded)]

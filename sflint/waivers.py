@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sflint.baseline import Baseline, match
+from sflint.baseline import Baseline, account
 from sflint.config import ExceptionEntry
 from sflint.model import Finding, Location, Notice, Suppression, Waiver, WaiverKind
 
@@ -41,11 +41,11 @@ def waive(
     if baseline is not None:
         open_ = [i for i, w in enumerate(waivers) if w is None]
         known = [(e.fingerprint, e.path, e.count) for e in baseline.entries]
-        used = [0] * len(known)
-        for i, entry_index in zip(open_, match([findings[i] for i in open_], known), strict=True):
-            if entry_index is None:
+        found, used = account([findings[i] for i in open_], known)
+        for i, (entry_index, taken) in zip(open_, found, strict=True):
+            # A finding whose file repeats its grant is accepted only if every copy is.
+            if entry_index is None or taken < findings[i].occurrences:
                 continue
-            used[entry_index] += 1
             entry = baseline.entries[entry_index]
             waivers[i] = Waiver(WaiverKind.BASELINE, "in the baseline", entry.location)
         for entry, n in zip(baseline.entries, used, strict=True):

@@ -152,11 +152,15 @@ def test_a_second_identical_finding_is_new_and_paid_debt_is_listed(repo: Path) -
     assert sflint(repo, "baseline")[0] == 0
     api = repo / PS / "Commission_App_API.permissionset-meta.xml"
     text = api.read_text()
-    # The same grant twice in one file: the same fingerprint, the baseline counts one.
+    # The same grant twice in one file: the same fingerprint, the baseline counts one. The
+    # copies are one finding at the first, whose lines name the new one (the copies' count
+    # is more than the baseline accepted, so it is new).
     api.write_text(text.replace("</PermissionSet>", GRANT + "</PermissionSet>"))
     added = text.count("\n")
     code, out, _ = sflint(repo, "check", "--format", "json")
-    assert (code, found(out)[0]) == (1, [("SFL001", api.relative_to(repo).as_posix(), added)])
+    assert (code, found(out)[0]) == (1, [("SFL001", api.relative_to(repo).as_posix(), 24)])
+    [finding] = found(out)[1]["findings"]
+    assert (finding["occurrences"], finding["lines"]) == (2, [24, added])
     # Paying one debt: the entry that matches nothing is listed at its line.
     loader = repo / INT / "Data_Loader_Users.permissionset-meta.xml"
     loader.write_text(loader.read_text().replace("TwoFactorApi", "RunReports"))

@@ -229,6 +229,29 @@ def test_fix_disables_every_copy_and_says_how_many(
     assert run_cli(capsys, *args, "--fix")[2] == "Fixed 0 of 0 findings; 0 files written.\n"
 
 
+def test_a_baseline_counts_each_copy_and_a_new_copy_is_new(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _project(tmp_path / "p", _set(GRANT * 3))
+    code, _, err = run_cli(capsys, "baseline", str(project), "--no-cache")
+    assert (code, err.endswith(".sflint-baseline.json: 6 findings.\n")) == (0, True)
+    entries = json.loads((project / ".sflint-baseline.json").read_text())["findings"]
+    assert [(e["rule"], e["count"]) for e in entries] == [("SFL001", 3), ("SFL005", 3)]
+    args = ("check", str(project), "--no-cache", "--format", "json")
+    code, out, _ = run_cli(capsys, *args)
+    assert (code, json.loads(out)["findings"]) == (0, [])
+    # A fourth copy: the finding stands for more copies than the baseline accepted.
+    (project / BIG).write_bytes(_set(GRANT * 4))
+    code, out, _ = run_cli(capsys, *args)
+    assert [(f["rule"], f["line"], f["occurrences"]) for f in json.loads(out)["findings"]] == [
+        ("SFL001", 5, 4),
+        ("SFL005", 5, 4),
+    ]
+    assert code == 1
+    _, _, err = run_cli(capsys, "baseline", str(project), "--no-cache")
+    assert err.endswith(": 8 findings (2 added, 0 removed since the file it replaces).\n")
+
+
 def test_disabling_many_copies_is_linear() -> None:
     """Each removed element's line start was searched for a carriage return back to the
     file's first byte: 60,000 copies took 15 s of that alone, 600,000 hours."""
