@@ -19,7 +19,15 @@ import pytest
 from sflint.kinds import Role, kind_of
 from sflint.metadata import cache, reader
 from sflint.metadata.reader import parse_bytes, suppressions
-from sflint.model import ComponentType, Grant, Location, Problem, ProblemKind
+from sflint.model import (
+    ComponentType,
+    Grant,
+    Location,
+    ObjectAccess,
+    ObjectGrant,
+    Problem,
+    ProblemKind,
+)
 from sflint.safeio import METADATA_LIMIT
 from tests.conftest import run_check, run_cli
 from tests.sarif_validation import assert_valid_sarif
@@ -84,6 +92,22 @@ def test_copies_of_a_grant_are_one_grant_with_their_count_and_first_lines() -> N
     # The general reader (a CDATA name is not plain) reads the same.
     cdata = data.replace(b"<name>ApiEnabled</name>", b"<name><![CDATA[ApiEnabled]]></name>")
     assert parse_bytes(cdata, BIG, PS) == _general(cdata) == parsed
+
+
+def test_repeats_of_an_object_permission_are_kept_once_on_both_paths() -> None:
+    # 1,000 copies of one <objectPermissions> grant nothing more than the first; kept, they
+    # would be one SFL016 finding each.
+    obj = (
+        "    <objectPermissions>\n        <allowRead>true</allowRead>\n"
+        "        <modifyAllRecords>true</modifyAllRecords>\n"
+        "        <object>Account</object>\n    </objectPermissions>\n"
+    )
+    other = obj.replace("Account", "Case")
+    data = _set(obj * 1000 + other + obj)
+    first = ObjectGrant("Account", (ObjectAccess.READ, ObjectAccess.MODIFY_ALL), Location(BIG, 5))
+    case = ObjectGrant("Case", first.access, Location(BIG, 5 + 5 * 1000))
+    assert parse_bytes(data, BIG, PS).object_grants == (first, case)
+    assert _general(data).object_grants == (first, case)
 
 
 def test_a_grant_both_enabled_and_disabled_is_ambiguous_and_read_as_enabled() -> None:

@@ -55,7 +55,8 @@ from sflint.model import (
 
 # Bump when the reader's output for the same bytes changes (a new element read, a message
 # reworded): every entry written before is then a miss.
-READER_VERSION = "5"  # 3: suppression reasons; 4: object permissions; 5: copies merged
+# 3: suppression reasons; 4: object permissions; 5: copies merged; 6: object repeats once
+READER_VERSION = "6"
 _FORMAT = 2  # 1: one JSON file per entry and an index per project
 _RACY_NS = 2_000_000_000  # FAT's mtime resolution is 2 s; others are finer
 

@@ -315,6 +315,9 @@ class _Found:
     # and further lines (at most SHOWN_LINES - 1) of those granted again.
     _first: dict[tuple[str, bool, object], int] = field(default_factory=dict)
     _again: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
+    # Each (object, flags, marks) kept once: its repeats grant nothing more, and would cost
+    # one finding each (600,000 in 64 MB) as repeated user permissions did.
+    _objects_seen: set[tuple[str, tuple[ObjectAccess, ...], object]] = field(default_factory=set)
 
     def problem(self, message: str, line: int, kind: ProblemKind = ProblemKind.INVALID) -> None:
         self.problems.append(Problem(message, Location(self.path, line), kind))
@@ -330,6 +333,13 @@ class _Found:
         count[0] += 1
         if len(also) < SHOWN_LINES - 1:
             also.append(line)
+
+    def object_grant(self, grant: ObjectGrant) -> None:
+        line = grant.location.line
+        key = (grant.object, grant.access, self.marks.get(line) if self.marks else None)
+        if key not in self._objects_seen:
+            self._objects_seen.add(key)
+            self.objects.append(grant)
 
     def _merged(self) -> tuple[Grant, ...]:
         grants = self.grants
@@ -481,7 +491,8 @@ def _add_object(found: _Found, read: Read) -> None:
             ProblemKind.AMBIGUOUS,
         )
     access = object_access(flags)
-    found.objects.extend(ObjectGrant(o, access, Location(found.path, line)) for o in objects)
+    for o in objects:
+        found.object_grant(ObjectGrant(o, access, Location(found.path, line)))
 
 
 def _add_text(found: _Found, read: Read) -> None:
@@ -557,7 +568,7 @@ def _from_scan(scanned: plain.Scan, path: str, marks: Marks) -> ParsedFile:
         elif extract is _add_object:
             direct = _plain_object(entry.fields, Location(path, entry.line))
             if direct is not None:
-                found.objects.append(direct)
+                found.object_grant(direct)
                 continue
         if kind in FIELDS:
             extract(found, Read(entry.local, entry.line, fields=_fields(entry.fields)))
