@@ -30,6 +30,10 @@ class Checked:
     preexisting: int = 0
     # Detected personas left unchecked by --min-confidence, for the summary to count.
     unchecked: int = 0
+    # Every finding the rules gave, before anything was left out, and the targets they
+    # were evaluated for (None: the whole project): what the memo of the run holds.
+    evaluated: tuple[Finding, ...] = ()
+    scope: tuple[str, ...] | None = None
 
     @property
     def exit_code(self) -> int:
@@ -58,6 +62,8 @@ def evaluate_all(
     skips the subjects none of whose findings it would accept)."""
     from sflint.engine import evaluate
 
+    if loaded.catalogue is None or loaded.index is None:  # pragma: no cover - a memo's load
+        raise RuntimeError("a load whose findings come from the memo cannot be evaluated")
     # Personas below --min-confidence are not checked at all (not checked and then hidden):
     # their components then count as no persona's, so file rules such as SFL002 still see
     # a TwoFactorApi there.
@@ -93,7 +99,14 @@ def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
     from sflint.waivers import waive
 
     triage = triage or Triage()
-    findings = evaluate_all(loaded, _wanted(loaded, triage))
+    wanted = _wanted(loaded, triage)
+    scope = None if wanted is None else loaded.settings.targets
+    if loaded.memo is not None:
+        if loaded.memo.scope not in (None, scope):  # pragma: no cover - load matches them
+            raise RuntimeError("the memo was made for other targets")
+        findings = list(loaded.memo.findings)
+    else:
+        findings = evaluate_all(loaded, wanted)
     # Exceptions and baseline entries are judged against the whole project, so that one
     # that matches nothing is found on a pre-commit run of a few files too.
     waivers: Sequence[Waiver | None] = [None] * len(findings)
@@ -117,9 +130,14 @@ def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
         targets = _whole_components(targets, loaded)
         kept = tuple(f for f in kept if _in_targets(f, targets))
         suppressed = tuple(f for f in suppressed if _in_targets(f, targets))
-    checked = {a.persona.name for a in loaded.checked_accesses}
-    unchecked = len({a.persona.name for a in loaded.accesses} - checked)
-    return Checked(loaded, kept, suppressed, notices, preexisting, unchecked)
+    if loaded.memo is not None:
+        unchecked = loaded.memo.unchecked
+    else:
+        checked = {a.persona.name for a in loaded.checked_accesses}
+        unchecked = len({a.persona.name for a in loaded.accesses} - checked)
+    return Checked(
+        loaded, kept, suppressed, notices, preexisting, unchecked, tuple(findings), scope
+    )
 
 
 def _whole_components(targets: tuple[str, ...], loaded: Loaded) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from sflint.sanitize import line_start
 from sflint.settings import Options, check_exists
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from sflint.app import Checked, Triage
     from sflint.baseline import Baseline
@@ -95,11 +95,14 @@ def _check_all(
     projects, each with its sfdx-project.json): each is checked with its own settings, so
     that naming a folder reports what naming each of its files would (issue 10).
     """
+    import functools
+
     from sflint.app import check
-    from sflint.catalogue import load_catalogue
     from sflint.pipeline import load
 
-    catalogue: Catalogue = load_catalogue()  # once for every project of the batch
+    # Once for every project of the batch, and only if one needs it (a project whose
+    # findings come from the memo does not).
+    catalogue: Callable[[], Catalogue] = functools.cache(_load_catalogue)
     queue = [(root, paths, True) for root, paths in _groups(options.load.paths)]
     base = _base(options, [root for root, _, _ in queue])
     wants_fixes = fmt.spec.carries_fixes or options.sarif_file is not None
@@ -112,12 +115,26 @@ def _check_all(
             "--baseline names one file, and these paths are in several projects: leave it"
             " out, and each project's .sflint-baseline.json is used"
         )
+    # The memo of the last run serves a run that needs of the components only their files
+    # and suppressions: not one that plans fixes (they edit the components' grants).
+    memo = not (options.diff or options.fix or wants_fixes)
     while queue:
         root, paths, named = queue.pop(0)
-        load_options = replace(options.load, paths=paths, focus=_may_focus(options, root))
+        focus = _may_focus(options, root)
+        load_options = replace(options.load, paths=paths, focus=focus, memo=memo)
         loaded = load(load_options, catalogue)
         triage = _triage(options, loaded, catalogue)
         checked = check(loaded, triage)
+        if loaded.pending is not None:
+            from sflint.metadata.memo import store
+
+            store(
+                loaded.pending,
+                checked.evaluated,
+                loaded.components,
+                checked.scope,
+                checked.unchecked,
+            )
         project = checked.loaded.project
         for nested in _nested(project.nested, paths or (Path.cwd(),), seen):
             seen.add(nested)
@@ -142,18 +159,25 @@ def _check_all(
     return parts, diff_status, base
 
 
-def _triage(options: Options, loaded: Loaded, catalogue: Catalogue) -> Triage:
+def _load_catalogue() -> Catalogue:
+    from sflint.catalogue import load_catalogue
+
+    return load_catalogue()
+
+
+def _triage(options: Options, loaded: Loaded, catalogue: Callable[[], Catalogue]) -> Triage:
     """What the check leaves out for this project: accepted findings (unless
     ``--no-ignores``) and, with ``--new-since``, what the revision already has."""
     from datetime import date
 
     from sflint.app import Triage
-    from sflint.since import findings_at
 
     root = loaded.project.root
     previous = None
     if options.new_since is not None:
-        previous = findings_at(options.new_since, root, options.load, catalogue)
+        from sflint.since import findings_at
+
+        previous = findings_at(options.new_since, root, options.load, catalogue())
     baseline = read_baseline(options.baseline, root) if options.ignores else None
     return Triage(options.ignores, baseline, previous, date.today())
 

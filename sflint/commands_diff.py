@@ -120,7 +120,10 @@ def _compare(
             " group or muting permission set): check the revisions and --path"
         )
     fail_on = options.fail_on or project.settings.fail_on
-    return compare(old, new, project.catalogue, base_side=base, head_side=head, fail_on=fail_on)
+    catalogue = project.catalogue
+    if catalogue is None:  # pragma: no cover - only a check's load takes findings from the memo
+        raise RuntimeError("a load whose findings come from the memo has no catalogue")
+    return compare(old, new, catalogue, base_side=base, head_side=head, fail_on=fail_on)
 
 
 Sides = Iterator[tuple["Loaded", "Project"]]

@@ -8,7 +8,8 @@ the same options, the same cache and the same path rules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,8 +21,9 @@ if TYPE_CHECKING:
     from sflint.access import Access, Index
     from sflint.catalogue import Catalogue
     from sflint.config import Config
+    from sflint.metadata.memo import Hit, Pending
     from sflint.model import Component
-    from sflint.project import Project
+    from sflint.project import Project, Root
     from sflint.rules.model import Rule
 
 
@@ -30,15 +32,24 @@ class Loaded:
     settings: Settings
     project: Project
     components: tuple[Component, ...]
-    rules: tuple[Rule, ...]  # the selected rules, in id order
-    catalogue: Catalogue  # the shipped one with the config's known permissions
-    index: Index
+    # The selected rules, in id order; none when the findings come from the memo (the
+    # caller asked for it only where the report describes no rule: batch, not for SARIF).
+    rules: tuple[Rule, ...]
+    # The shipped catalogue with the config's known permissions, and the index of the
+    # components; None only when the findings come from the memo (nothing is evaluated).
+    catalogue: Catalogue | None
+    index: Index | None
     accesses: tuple[Access, ...]  # every persona's access, declared ones first
     # File bytes by project-relative path, kept only when a rule reads the files (``xpath``).
     sources: Mapping[str, bytes] = field(default_factory=dict, hash=False)
     # Loaded for a run on named files (``LoadOptions.focus``): the components it evaluates
     # nothing of are light, so only the findings about the targets can be evaluated.
     focused: bool = False
+    # The findings of the last run, when nothing they depend on changed: then the
+    # components are light (files, label and suppressions only), and nothing is evaluated.
+    memo: Hit | None = None
+    # The memo to write once this run has its findings (batch), when it missed.
+    pending: Pending | None = None
 
     @property
     def checked_accesses(self) -> tuple[Access, ...]:
@@ -50,66 +61,158 @@ class Loaded:
 
 def load(
     options: LoadOptions,
-    catalogue: Catalogue | None = None,
+    catalogue: Catalogue | Callable[[], Catalogue] | None = None,
     *,
     config: Config | None = None,
 ) -> Loaded:
     """Load the project holding ``options.paths`` (default: the current folder).
 
     ``catalogue`` is the shipped permission catalogue when the caller already loaded it (a
-    batch of several projects); ``config`` replaces reading ``.sflint.yml`` (``init``, which
-    writes that file, must not read the one it replaces).
+    batch of several projects), or the function that loads it once, when it is needed;
+    ``config`` replaces reading ``.sflint.yml`` (``init``, which writes that file, must not
+    read the one it replaces).
     """
-    from sflint.access import Focus, Index, accesses_for
-    from sflint.catalogue import load_catalogue
-    from sflint.config import check_references, load_config
-    from sflint.metadata.loader import load_components, load_with_sources
-    from sflint.project import classify, load_project, locate
-    from sflint.rules.loader import load_rules
+    from sflint.config import load_config
+    from sflint.project import locate
 
     check_exists(options.paths)
     paths = options.paths or (Path.cwd(),)
     located = locate(paths[0])
     root = located.path
+    given_config = config
     if config is None:
         config = load_config(root, options.config, options.cache_dir)
     settings = resolve(options, root, config)
+    # A run on named files decodes whole only what it evaluates or a persona needs;
+    # exceptions are judged against the whole project's findings (app.check).
+    targets = settings.targets
+    scope = targets if options.focus and targets is not None and not config.exceptions else None
+    project: Project | None = None
+    keys: tuple[str | None, str | None] = (None, None)
+    if options.memo and settings.cache_dir is not None and given_config is None:
+        # Before the rules are loaded: a hit needs none of them (the key holds their files'
+        # bytes). An error is left to the usual order below, the rules' first.
+        with contextlib.suppress(UsageError):
+            project = _discover(settings, located)
+        if project is not None:
+            hit, keys = _recall(settings, project, scope)
+            if hit is not None:
+                return Loaded(
+                    settings=settings,
+                    project=project,
+                    components=hit.components,
+                    rules=(),
+                    catalogue=None,
+                    index=None,
+                    accesses=(),
+                    focused=scope is not None,
+                    memo=hit,
+                )
+    from sflint.rules.loader import load_rules
+
     loaded_rules = load_rules(settings.rule_dirs, root, settings.cache_dir)
     rules = _pick(_with_severity(loaded_rules, config), settings)
-    project = load_project(
-        root,
+    if any(r.reads_files for r in rules):
+        keys = (None, None)  # the memo never holds what xpath rules found (sources)
+    project = project or _discover(settings, located)
+    return _load_components(options, settings, project, rules, catalogue, scope, keys)
+
+
+def _discover(settings: Settings, located: Root) -> Project:
+    from sflint.project import load_project
+
+    return load_project(
+        settings.root,
         use_forceignore=settings.use_forceignore,
         extra=settings.extra_files,
         kind=located.kind,
     )
+
+
+def _recall(
+    settings: Settings, project: Project, scope: tuple[str, ...] | None
+) -> tuple[Hit | None, tuple[str | None, str | None]]:
+    """The memo that holds for this run, if any, and the keys of the whole project's and of
+    this run's (on named files) findings. The whole project's findings serve any run; a run
+    on named files' serve only a run on the same files (app.check keeps what is in them)."""
+    from sflint.metadata import memo
+
+    def key(limit: tuple[str, ...] | None) -> str | None:
+        return memo.key(
+            settings.config,
+            settings.confidence_floor.value,
+            settings.select,
+            settings.ignore,
+            settings.rule_dirs,
+            project,
+            limit,
+        )
+
+    keys = (key(None), None if scope is None else key(scope))
+    if keys[0] is None or settings.cache_dir is None:
+        return None, (None, None)
+    return memo.lookup(settings.cache_dir, project, keys[0], keys[1]), keys
+
+
+def _load_components(
+    options: LoadOptions,
+    settings: Settings,
+    project: Project,
+    rules: tuple[Rule, ...],
+    catalogue: Catalogue | Callable[[], Catalogue] | None,
+    scope: tuple[str, ...] | None,
+    keys: tuple[str | None, str | None],
+) -> Loaded:
+    """The rest of ``load`` when no memo holds: read the components, resolve the personas."""
+    from sflint.access import Focus, Index, accesses_for
+    from sflint.config import check_references
+    from sflint.metadata.loader import load_recorded, load_with_sources
+    from sflint.project import classify
+
+    config = settings.config
     # Only xpath rules read the files themselves; only then are the bytes kept.
     sources: Mapping[str, bytes] = {}
     focus: Focus | None = None
+    records = None
     if any(r.reads_files for r in rules):
         components, sources = load_with_sources(project.files, project.root, settings.cache_dir)
     else:
-        # A run on named files decodes whole only what it evaluates or a persona needs;
-        # exceptions are judged against the whole project's findings (app.check).
-        targets = settings.targets
-        if options.focus and targets is not None and not config.exceptions:
-            focus = Focus(config, Under(targets))
-        components = load_components(project.files, project.root, settings.cache_dir, focus=focus)
+        if scope is not None:
+            focus = Focus(config, Under(scope))
+        components, records = load_recorded(
+            project.files, project.root, settings.cache_dir, focus=focus
+        )
     # A persona naming what the project lacks is a mistake in the config: exit 2.
     skipped = [k[:2] for rel in project.forceignored if (k := classify(Path(rel)))]
     check_references(config, components, skipped)
     index = Index.build(components)
+    pending = None
+    run_key = keys[1] if focus is not None else keys[0]
+    if run_key is not None and records is not None and settings.cache_dir is not None:
+        from sflint.metadata.memo import Pending
+
+        pending = Pending(settings.cache_dir, project.root, run_key, records, scope)
     return Loaded(
         settings=settings,
         project=project,
         components=components,
         rules=rules,
-        catalogue=(catalogue or load_catalogue()).with_config(
-            config.known_permissions, strict=config.strict_permissions
-        ),
+        catalogue=_catalogue(catalogue, config),
         index=index,
         accesses=accesses_for(config, components, index),
         sources=sources,
         focused=focus is not None,
+        pending=pending,
+    )
+
+
+def _catalogue(shipped: Catalogue | Callable[[], Catalogue] | None, config: Config) -> Catalogue:
+    from sflint.catalogue import load_catalogue
+
+    if callable(shipped):
+        shipped = shipped()
+    return (shipped or load_catalogue()).with_config(
+        config.known_permissions, strict=config.strict_permissions
     )
 
 

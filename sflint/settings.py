@@ -69,6 +69,10 @@ class LoadOptions:
     # A run on named files may leave what it reports nothing about light (pipeline.load):
     # only for a caller that judges no finding against the whole project (batch).
     focus: bool = False
+    # The findings may come from the memo of the last run (sflint.metadata.memo): only for a
+    # caller that needs nothing of the components but their files and suppressions (batch,
+    # when it plans no fix).
+    memo: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ def resolve(options: LoadOptions, root: Path, config: Config) -> Settings:
     wins where both say something (``--select`` replaces ``rules.select``; ``--ignore`` adds
     to ``rules.ignore``, as ruff's ``--extend-ignore`` would)."""
     from sflint.model import Confidence
-    from sflint.rules.loader import builtin_rules_dir  # lazy: loads the rule schema
+    from sflint.rules import builtin_rules_dir
 
     config_fail_on = FailOn(config.fail_on) if config.fail_on else None
     return Settings(

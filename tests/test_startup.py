@@ -62,6 +62,9 @@ def test_version_is_light(tmp_path: Path) -> None:
     assert {"sflint.app", "sflint.project", "sflint.model", "sflint.kinds", "traceback"}.isdisjoint(
         modules
     )
+    assert {"sflint.catalogue", "sflint.rules", "sflint.metadata", "sflint.pipeline"}.isdisjoint(
+        modules
+    )
 
 
 def test_settings_names_the_project_files_as_discovery_does() -> None:
@@ -89,3 +92,42 @@ def test_probe_sees_heavy_imports(tmp_path: Path) -> None:
     code, _, modules = _probe(tmp_path, "check", str(example), "--fail-on", "never", "--no-cache")
     assert code == 0
     assert {"lxml", "yaml"} <= {m.split(".")[0] for m in modules}
+
+
+# What a check whose findings come from the memo of the last run never needs: no file is
+# read, no rule is loaded or evaluated, no persona is resolved, no catalogue is consulted.
+MEMO_HIT_UNUSED = (
+    "lxml",
+    "yaml",
+    "jsonschema",
+    "sflint.metadata.reader",
+    "sflint.metadata.plain",
+    "sflint.metadata.loader",
+    "sflint.rules.loader",
+    "sflint.rules.matchers",
+    "sflint.engine",
+    "sflint.access",
+    "sflint.catalogue",
+    "sflint.since",
+)
+
+
+def test_a_check_from_the_memo_is_light(tmp_path: Path) -> None:
+    import shutil
+    import time
+
+    project = tmp_path / "example"
+    shutil.copytree(ROOT / "testdata" / "projects" / "commission-app", project)
+    group = (
+        "force-app/main/default/permissionsetgroups/Integration_Base.permissionsetgroup-meta.xml"
+    )
+    for argv in (["check", str(project)], ["check", str(project / group)]):
+        argv += ["--fail-on", "never", "--format", "json"]
+        _probe(tmp_path, *argv)
+        time.sleep(2.1)  # past the 2 s in which a record of a just-read file is not trusted
+        _probe(tmp_path, *argv)  # records taken now are trusted: this one writes the memo
+        code, out, modules = _probe(tmp_path, *argv)
+        assert code == 0
+        assert json.loads(out)["findings"], argv
+        assert sorted(m for m in modules if m.split(".")[0] in MEMO_HIT_UNUSED) == []
+        assert sorted(m for m in modules if m in MEMO_HIT_UNUSED) == []

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import stat
 import sys
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -105,44 +104,7 @@ def _read(file: MetadataFile, root: Path | None, pack: cache.Pack | None) -> _Re
     return _Result(parsed, data, record, cache.encode(parsed))
 
 
-class _Status:
-    """``safeio.check_regular(path, root).stat()`` for many files of a few folders, each
-    folder's links resolved once instead of once per file (realpath walks every component
-    of a path with a system call each: a fifth of a warm run).
-
-    When the folder, resolved, is inside the root and the file in it is a regular file and
-    not a link, the policy's own answer is that file's status; in every other case (a link,
-    a FIFO, a folder outside the root) the policy itself is asked, and says why not."""
-
-    def __init__(self, root: Path | None) -> None:
-        self.root = root
-        self.real_root = os.path.realpath(root) if root is not None else None
-        self.folders: dict[str, str | None] = {}
-
-    def _folder(self, folder: str) -> str | None:
-        if folder not in self.folders:
-            real, top = os.path.realpath(folder), self.real_root
-            inside = top is None or real == top or real.startswith(top.rstrip(os.sep) + os.sep)
-            self.folders[folder] = real if inside else None
-        return self.folders[folder]
-
-    def of(self, path: Path) -> os.stat_result:
-        """The status of ``path``, a regular file inside the root; raises Refused or
-        OSError as ``check_regular`` does."""
-        from sflint.safeio import check_regular
-
-        # Strings, not Paths (a Path costs a parse); the folder as spelled, since realpath
-        # resolves a link before a "..".
-        name = os.fspath(path)
-        folder = self._folder(os.path.dirname(name))  # noqa: PTH120
-        if folder is not None:
-            try:
-                st = os.lstat(os.path.join(folder, os.path.basename(name)))  # noqa: PTH118, PTH119
-            except OSError:
-                st = None
-            if st is not None and stat.S_ISREG(st.st_mode):
-                return st
-        return check_regular(path, self.root).stat()
+_Status = cache.Status
 
 
 def _known(
@@ -439,7 +401,21 @@ def load_components(
     *,
     focus: Focus | None = None,
 ) -> tuple[Component, ...]:
-    """Read every file (each inside ``root``, the project) and assemble the components.
+    """Read every file (each inside ``root``, the project) and assemble the components
+    (``load_recorded`` without the records)."""
+    return load_recorded(files, root, cache_dir, focus=focus)[0]
+
+
+def load_recorded(
+    files: Iterable[MetadataFile],
+    root: Path | None,
+    cache_dir: Path | None = None,
+    *,
+    focus: Focus | None = None,
+) -> tuple[tuple[Component, ...], dict[str, cache.Record] | None]:
+    """Read every file (each inside ``root``, the project) and assemble the components;
+    with the pack record of every file by path, or None when a file has none (no cache, or
+    a file the policy refused): what ``sflint.metadata.memo`` keys a run's findings by.
 
     With ``focus`` (a run on named files), the components that the focus does not need
     whole are light: their grants are only those ``focus.keep`` names, enabled. The
@@ -449,9 +425,15 @@ def load_components(
     with _no_cyclic_gc():
         light = focus.keep if focus is not None else None
         read, pack = _read_all(listed, root, cache_dir, False, None, light)
+        records: dict[str, cache.Record] | None = {}
+        for file, r in zip(listed, read, strict=True):
+            if records is not None and r.record is not None:
+                records[file.rel] = r.record
+            else:
+                records = None
         components = build_components(zip(listed, [r.parsed for r in read], strict=True))
         if focus is None or pack is None or not any(r.light for r in read):
-            return components
+            return components, records
         needed = focus.needed(components)
         again: list[tuple[MetadataFile, ParsedFile]] = []
         for file, r in zip(listed, read, strict=True):
@@ -464,7 +446,7 @@ def load_components(
             again.append((file, whole))
         # Copies share their (type, name), so each is rebuilt with all its copies, or kept.
         kept = [c for c in components if c.key_t not in needed]
-        return _in_order([*kept, *build_components(again)])
+        return _in_order([*kept, *build_components(again)]), records
 
 
 class Focus(Protocol):

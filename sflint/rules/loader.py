@@ -16,6 +16,7 @@ from sflint.model import (
     ProblemKind,
     Severity,
 )
+from sflint.rules import builtin_rules_dir as builtin_rules_dir  # where it was first
 from sflint.rules import matchers as m
 from sflint.rules.model import (
     EXAMPLE_CONFIG,
@@ -32,13 +33,6 @@ from sflint.rules.schema import SCHEMA
 from sflint.rules.scope import COMPONENT_PLACEHOLDERS, Scope
 from sflint.rules.template import placeholders
 from sflint.yamlload import Document, JsonPath, load_checked
-
-
-def builtin_rules_dir() -> Path:
-    """The built-in pack: ``sflint/builtin_rules`` in a wheel, ``rules/`` in a checkout."""
-    package = Path(__file__).resolve().parent.parent
-    installed = package / "builtin_rules"
-    return installed if installed.is_dir() else package.parent / "rules"
 
 
 def compile_matcher(spec: dict[str, Any]) -> m.Matcher:

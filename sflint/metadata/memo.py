@@ -1,0 +1,349 @@
+"""A memo of a project's last evaluation, so that a re-run with nothing changed skips
+reading the pack, building the components and personas, and evaluating the rules.
+
+One memo file per project beside its pack (``<cache dir>/parsed/memo-<hash>.json``), holding:
+
+- a **key** over everything the evaluation reads besides the files' bytes: sflint's version
+  and the status of each of its own files (code, catalogue; a checkout that changes under
+  the same version changes the key), the config as loaded, the bytes of every rule file in
+  the rule folders and the rules selected, the files found (path, type, name, role) and
+  those ``.forceignore`` skipped, and the targets the evaluation was limited to, if any;
+- each file's **record** (size, mtime, ctime, inode, device, content key), trusted exactly
+  as the pack's records are (``cache.Record.trusted``, the file-access policy still asked);
+- the **findings** the rules gave, before any comment, exception, baseline or
+  ``--new-since`` is applied (``app.check`` applies them again on every run, so an expired
+  exception or an edited baseline takes effect), and of each component what those filters
+  and the report read: its type, name, files, label and suppression comments.
+
+A memo is used only when every file's record is trusted and the key is equal; a run that
+misses evaluates as always and writes the memo again. Like the pack it is data, never
+pickle: the file is opened without following a link, must be a regular file within a size
+limit, carries the SHA-256 of its body (a truncated or corrupted memo is a miss), and every
+value is checked for its exact type; anything else is a miss, never a crash and never a
+finding of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sflint.metadata import cache
+from sflint.model import (
+    CloneNaming,
+    Component,
+    ComponentType,
+    Finding,
+    FixOption,
+    Location,
+    Severity,
+    Suppression,
+)
+
+if TYPE_CHECKING:
+    from sflint.config import Config
+    from sflint.project import Project
+
+_FORMAT = 1
+_LIMIT = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A memo that holds for this run: the findings, and the light components (no grants,
+    members or problems: only what the filters and the report read)."""
+
+    findings: tuple[Finding, ...]
+    components: tuple[Component, ...]
+    # The targets the findings were limited to (a run on named files); None: the whole project.
+    scope: tuple[str, ...] | None
+    # Detected personas that --min-confidence left unchecked, for the summary to count.
+    unchecked: int = 0
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What a run that missed writes once it has its findings (``store``)."""
+
+    cache_dir: Path
+    root: Path
+    key: str
+    records: dict[str, cache.Record]
+    # The targets the run evaluates for (its key says so); None: the whole project.
+    scope: tuple[str, ...] | None
+
+
+def _path(cache_dir: Path, root: Path, scoped: bool) -> Path:
+    # A run on named files keeps its own memo, so that it never replaces the whole
+    # project's, which serves every run.
+    return cache.project_file(cache_dir, root, "focus" if scoped else "memo")
+
+
+def _code_stamp() -> list[list[object]]:
+    """Every file of the sflint package (code, catalogue data) by path, size and mtime."""
+    package = Path(__file__).resolve().parent.parent
+    out: list[list[object]] = []
+    for here, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            path = os.path.join(here, name)  # noqa: PTH118
+            st = os.stat(path)  # noqa: PTH116
+            out.append([os.path.relpath(path, package), st.st_size, st.st_mtime_ns])
+    return out
+
+
+def _rule_files(folders: Sequence[Path]) -> list[list[str]]:
+    """Every rule file's name and the SHA-256 of its bytes, as ``rules.loader.load_rules``
+    finds them (a missing folder is an error there: here no key, so that it is raised)."""
+    out = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise OSError(f"{folder}: not a folder")
+        for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+            out.append([str(file), hashlib.sha256(file.read_bytes()).hexdigest()])
+    return out
+
+
+def key(
+    config: Config,
+    floor: str,
+    select: Sequence[str],
+    ignore: Sequence[str],
+    rule_dirs: Sequence[Path],
+    project: Project,
+    scope: tuple[str, ...] | None,
+) -> str | None:
+    """The key of an evaluation with these inputs; None when one of them cannot be read.
+    The rules are keyed by their files' bytes and what selects them, not loaded: loading
+    and selecting them is a function of those (and an error in them is never memoised: a
+    memo is written only after a run that evaluated)."""
+    from sflint import __version__
+
+    try:
+        parts = [
+            _FORMAT,
+            __version__,
+            cache.READER_VERSION,
+            _code_stamp(),
+            repr(config),
+            floor,
+            _rule_files(rule_dirs),
+            list(select),
+            list(ignore),
+            [[f.rel, f.type.value, f.name, f.role.value] for f in project.files],
+            list(project.forceignored),
+            None if scope is None else list(scope),
+        ]
+    except OSError:
+        return None
+    text = json.dumps(parts, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def lookup(cache_dir: Path, project: Project, whole_key: str, run_key: str | None) -> Hit | None:
+    """The memo of the whole ``project`` if its key is ``whole_key``, else the memo of this
+    run on named files if its key is ``run_key``, provided every file's record is trusted
+    now; else None."""
+    hit = _lookup(_path(cache_dir, project.root, False), project, whole_key, None)
+    if hit is None and run_key is not None:
+        hit = _lookup(_path(cache_dir, project.root, True), project, run_key, ())
+    return hit
+
+
+def _lookup(
+    path: Path, project: Project, wanted: str, scoped: tuple[str, ...] | None
+) -> Hit | None:
+    try:
+        # Only a memo this user wrote (the cache folder may be shared by mistake).
+        if hasattr(os, "geteuid") and os.lstat(path).st_uid != os.geteuid():
+            return None
+        raw = cache.read_regular(path, _LIMIT)
+        digest, _, body = raw.partition(b"\n")
+        if hashlib.sha256(body).hexdigest().encode() != digest:
+            return None
+        value = json.loads(body)
+        if type(value) is not dict or value.get("format") != _FORMAT:
+            return None
+        if value.get("key") != wanted or not _unchanged(project, value["files"]):
+            return None
+        scope = None if scoped is None else _strs(value["scope"])
+        return Hit(
+            tuple(_finding(f) for f in _list(value["findings"])),
+            tuple(_component(c) for c in _list(value["components"])),
+            scope,
+            _count(value["unchecked"]),
+        )
+    except (OSError, ValueError, RecursionError, KeyError, TypeError, cache.Invalid):
+        return None
+
+
+def _unchanged(project: Project, files: object) -> bool:
+    """Whether every file of the project has a trusted record in ``files``, under the
+    file-access policy (as ``loader._known`` asks it)."""
+    from sflint.safeio import METADATA_LIMIT, Refused
+
+    if type(files) is not dict or len(files) != len(project.files):
+        return False
+    status = cache.Status(project.root)
+    for file in project.files:
+        record = cache.record(files[file.rel])
+        try:
+            st = status.of(file.path)
+        except (Refused, OSError):
+            return False
+        if st.st_size > METADATA_LIMIT or not record.trusted(cache.signature(st)):
+            return False
+    return True
+
+
+def store(
+    pending: Pending,
+    findings: Sequence[Finding],
+    components: Sequence[Component],
+    scope: tuple[str, ...] | None,
+    unchecked: int = 0,
+) -> None:
+    """Write the memo of an evaluation that missed, if it evaluated for what its key says
+    (``scope``: the targets it was limited to); a memo that cannot be written is simply not
+    used."""
+    if scope != pending.scope:
+        return
+    body = json.dumps(
+        {
+            "format": _FORMAT,
+            "key": pending.key,
+            "scope": None if scope is None else list(scope),
+            "unchecked": unchecked,
+            "files": {
+                rel: [list(r.signature), r.key, r.checked_ns]
+                for rel, r in sorted(pending.records.items())
+            },
+            "findings": [_encode_finding(f) for f in findings],
+            "components": [_encode_component(c) for c in components],
+        },
+        separators=(",", ":"),
+    ).encode("utf-8", "surrogateescape")
+    digest = hashlib.sha256(body).hexdigest().encode()
+    where = _path(pending.cache_dir, pending.root, scope is not None)
+    cache.store_bytes(where, digest + b"\n" + body)
+
+
+# --- values <-> JSON ----------------------------------------------------------------------
+
+
+def _encode_finding(f: Finding) -> list[object]:
+    return [
+        f.rule,
+        f.name,
+        f.severity.value,
+        f.path,
+        f.line,
+        f.message,
+        None if f.component_type is None else f.component_type.value,
+        f.component_name,
+        f.key,
+        f.persona,
+        [
+            [
+                o.id,
+                o.title,
+                list(o.steps),
+                o.action,
+                None if o.clone is None else [o.clone.name_suffix, o.clone.label_suffix],
+            ]
+            for o in f.fixes
+        ],
+        list(f.related_paths),
+    ]
+
+
+def _encode_component(c: Component) -> list[object]:
+    return [
+        c.type.value,
+        c.name,
+        list(c.files),
+        c.label,
+        [
+            [list(s.rules), s.location.path, s.location.line, s.whole_file, s.reason]
+            for s in c.suppressions
+        ],
+    ]
+
+
+_str, _opt, _line, _bool = cache.as_str, cache.as_opt, cache.as_line, cache.as_bool
+_list = cache.as_list
+_SEVERITIES = {s.value: s for s in Severity}
+_TYPES = {t.value: t for t in ComponentType}
+
+
+def _count(value: object) -> int:
+    if type(value) is not int or value < 0:
+        raise cache.Invalid
+    return value
+
+
+def _strs(value: object) -> tuple[str, ...]:
+    return tuple(_str(v) for v in _list(value))
+
+
+def _finding(value: object) -> Finding:
+    row = _list(value)
+    if len(row) != 12:
+        raise cache.Invalid
+    rule, name, severity, path, line, message, ctype, cname, key_, persona, fixes, related = row
+    return Finding(
+        rule=_str(rule),
+        name=_str(name),
+        severity=_SEVERITIES[_str(severity)],
+        path=_str(path),
+        line=_line(line),
+        message=_str(message),
+        component_type=None if ctype is None else _TYPES[_str(ctype)],
+        component_name=_str(cname),
+        key=_str(key_),
+        persona=_opt(persona),
+        fixes=tuple(_fix(o) for o in _list(fixes)),
+        related_paths=_strs(related),
+    )
+
+
+def _fix(value: object) -> FixOption:
+    row = _list(value)
+    if len(row) != 5:
+        raise cache.Invalid
+    ident, title, steps, action, clone = row
+    naming = None
+    if clone is not None:
+        parts = _strs(clone)
+        if len(parts) != 2:
+            raise cache.Invalid
+        naming = CloneNaming(parts[0], parts[1])
+    return FixOption(_str(ident), _str(title), _strs(steps), _opt(action), naming)
+
+
+def _component(value: object) -> Component:
+    row = _list(value)
+    if len(row) != 5:
+        raise cache.Invalid
+    ctype, name, files, label, marks = row
+    suppressions = []
+    for mark in _list(marks):
+        m = _list(mark)
+        if len(m) != 5:
+            raise cache.Invalid
+        rules, path, line, whole, reason = m
+        suppressions.append(
+            Suppression(_strs(rules), Location(_str(path), _line(line)), _bool(whole), _str(reason))
+        )
+    return Component(
+        type=_TYPES[_str(ctype)],
+        name=_str(name),
+        files=_strs(files),
+        label=_opt(label),
+        suppressions=tuple(suppressions),
+    )
