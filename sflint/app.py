@@ -16,6 +16,7 @@ from sflint.settings import FailOn, Under
 
 if TYPE_CHECKING:
     from sflint.baseline import Baseline
+    from sflint.metadata.memo import Hit
 
 
 @dataclass(frozen=True)
@@ -99,12 +100,15 @@ def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
     from sflint.waivers import waive
 
     triage = triage or Triage()
-    wanted = _wanted(loaded, triage)
+    # A stale memo's load gives the whole project's findings, whatever the targets.
+    wanted = None if loaded.stale is not None else _wanted(loaded, triage)
     scope = None if wanted is None else loaded.settings.targets
     if loaded.memo is not None:
         if loaded.memo.scope not in (None, scope):  # pragma: no cover - load matches them
             raise RuntimeError("the memo was made for other targets")
         findings = list(loaded.memo.findings)
+    elif loaded.stale is not None:
+        findings = _again(loaded, loaded.stale)
     else:
         findings = evaluate_all(loaded, wanted)
     # Exceptions and baseline entries are judged against the whole project, so that one
@@ -138,6 +142,20 @@ def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
     return Checked(
         loaded, kept, suppressed, notices, preexisting, unchecked, tuple(findings), scope
     )
+
+
+def _again(loaded: Loaded, stale: Hit) -> list[Finding]:
+    """The whole project's findings from a stale memo: the components with a changed file
+    and the personas built from one are evaluated again, and replace what the memo said of
+    them; every other subject's findings are the memo's (its context is unchanged:
+    ``pipeline._load_components``)."""
+    from sflint.metadata.memo import merged
+
+    wanted = Under(_whole_components(stale.changed, loaded))
+    fresh = evaluate_all(loaded, wanted)
+    paths = frozenset(p for c in loaded.components if wanted(c.files) for p in c.files)
+    personas = frozenset(a.persona.name for a in loaded.checked_accesses if wanted(a.paths))
+    return merged(stale.findings, fresh, paths, personas)
 
 
 def _whole_components(targets: tuple[str, ...], loaded: Loaded) -> tuple[str, ...]:

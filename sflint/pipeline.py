@@ -50,6 +50,9 @@ class Loaded:
     memo: Hit | None = None
     # The memo to write once this run has its findings (batch), when it missed.
     pending: Pending | None = None
+    # A memo of the whole project some of whose files changed since (``Hit.changed``): the
+    # load is focused on them, and only what they can change is evaluated (app.check).
+    stale: Hit | None = None
 
     @property
     def checked_accesses(self) -> tuple[Access, ...]:
@@ -89,6 +92,7 @@ def load(
     scope = targets if options.focus and targets is not None and not config.exceptions else None
     project: Project | None = None
     keys: tuple[str | None, str | None] = (None, None)
+    stale: Hit | None = None
     if options.memo and settings.cache_dir is not None and given_config is None:
         # Before the rules are loaded: a hit needs none of them (the key holds their files'
         # bytes). An error is left to the usual order below, the rules' first.
@@ -96,7 +100,9 @@ def load(
             project = _discover(settings, located)
         if project is not None:
             hit, keys = _recall(settings, project, scope)
-            if hit is not None:
+            if hit is not None and hit.changed:
+                stale = hit  # some files changed: evaluate again only what they can change
+            elif hit is not None:
                 return Loaded(
                     settings=settings,
                     project=project,
@@ -114,8 +120,16 @@ def load(
     rules = _pick(_with_severity(loaded_rules, config), settings)
     if any(r.reads_files for r in rules):
         keys = (None, None)  # the memo never holds what xpath rules found (sources)
+        stale = None
     project = project or _discover(settings, located)
-    return _load_components(options, settings, project, rules, catalogue, scope, keys)
+    if stale is not None:
+        loaded = _load_components(
+            settings, project, rules, catalogue, stale.changed, keys, stale=stale
+        )
+        if loaded.stale is not None:
+            return loaded
+        # Something the other findings depend on changed too: the whole project, whole.
+    return _load_components(settings, project, rules, catalogue, scope, keys)
 
 
 def _discover(settings: Settings, located: Root) -> Project:
@@ -155,15 +169,18 @@ def _recall(
 
 
 def _load_components(
-    options: LoadOptions,
     settings: Settings,
     project: Project,
     rules: tuple[Rule, ...],
     catalogue: Catalogue | Callable[[], Catalogue] | None,
     scope: tuple[str, ...] | None,
     keys: tuple[str | None, str | None],
+    stale: Hit | None = None,
 ) -> Loaded:
-    """The rest of ``load`` when no memo holds: read the components, resolve the personas."""
+    """The rest of ``load`` when no memo holds: read the components, resolve the personas.
+    With a ``stale`` memo, ``scope`` is the files that changed, and the load is focused on
+    them; it keeps the memo (``Loaded.stale``) only if its context is the memo's, so that
+    the findings of everything else are still the memo's (``memo.context``)."""
     from sflint.access import Focus, Index, accesses_for
     from sflint.config import check_references
     from sflint.metadata.loader import load_recorded, load_with_sources
@@ -186,12 +203,20 @@ def _load_components(
     skipped = [k[:2] for rel in project.forceignored if (k := classify(Path(rel)))]
     check_references(config, components, skipped)
     index = Index.build(components)
+    accesses = accesses_for(config, components, index)
     pending = None
-    run_key = keys[1] if focus is not None else keys[0]
+    # A stale memo's run gives the whole project's findings (app.check).
+    run_key = keys[1] if focus is not None and stale is None else keys[0]
     if run_key is not None and records is not None and settings.cache_dir is not None:
-        from sflint.metadata.memo import Pending
+        from sflint.metadata import memo
 
-        pending = Pending(settings.cache_dir, project.root, run_key, records, scope)
+        context = memo.context(components, accesses, index)
+        if stale is not None and context != stale.context:
+            stale = None
+        whole = scope if stale is None else None
+        pending = memo.Pending(settings.cache_dir, project.root, run_key, records, whole, context)
+    elif stale is not None:
+        stale = None
     return Loaded(
         settings=settings,
         project=project,
@@ -199,10 +224,11 @@ def _load_components(
         rules=rules,
         catalogue=_catalogue(catalogue, config),
         index=index,
-        accesses=accesses_for(config, components, index),
+        accesses=accesses,
         sources=sources,
         focused=focus is not None,
         pending=pending,
+        stale=stale,
     )
 
 

@@ -104,24 +104,27 @@ def _pack(store: Path) -> Path:
 
 
 def _entries(store: Path) -> dict[str, object]:
+    """The pack's entries, each parsed from the JSON text the pack holds it as."""
     entries = json.loads(_pack(store).read_text())["entries"]
     assert isinstance(entries, dict)
-    return entries
+    return {k: json.loads(v) for k, v in entries.items()}
 
 
 def _rewrite_entries(store: Path, change: object) -> None:
-    """Every entry of the pack replaced by ``change(entry)``."""
+    """Every entry of the pack replaced by ``change(entry)``, as JSON text."""
     doc = json.loads(_pack(store).read_text())
-    doc["entries"] = {k: change(v) for k, v in doc["entries"].items()}  # type: ignore[operator]
+    entries = _entries(store)
+    doc["entries"] = {k: json.dumps(change(v)) for k, v in entries.items()}  # type: ignore[operator]
     _pack(store).write_text(json.dumps(doc))
 
 
 DAMAGE = {
     "not json": b"\x00{",
-    "truncated": b'{"format": 2, "files": {"a": [[1, 2, 3, 4, 5], "k", 0]}, "entries": {',
+    "truncated": b'{"format": 3, "files": {"a": [[1, 2, 3, 4, 5], "k", 0]}, "entries": {',
     "a list": b"[]",
     "another format": b'{"format": 1}',
-    "missing keys": b'{"format": 2, "files": {}}',
+    "the previous format": b'{"format": 2, "files": {}, "entries": {}}',
+    "missing keys": b'{"format": 3, "files": {}}',
     "deep": b"[" * 100_000 + b"]" * 100_000,
 }
 
@@ -198,9 +201,9 @@ def test_an_entry_with_a_wrong_value_is_a_miss(
     "text",
     [
         "{",
-        '{"format": 2, "files": {"x": [[1, 2, 3, 4], "k", 0]}, "entries": {}}',
-        '{"format": 2, "files": [], "entries": {}}',
-        '{"format": 2}',
+        '{"format": 3, "files": {"x": [[1, 2, 3, 4], "k", 0]}, "entries": {}}',
+        '{"format": 3, "files": [], "entries": {}}',
+        '{"format": 3}',
     ],
 )
 def test_a_damaged_or_foreign_record_is_ignored(tmp_path: Path, later: None, text: str) -> None:

@@ -28,16 +28,17 @@ CORPUS_PROJECTS = (
 )
 
 
-def _spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Every record old enough to trust; returns whether each lookup hit."""
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[bool | None]:
+    """Every record old enough to trust; returns what each lookup found: True a memo that
+    holds, None a stale one (some files changed), False none."""
     real = cache.now_ns
     monkeypatch.setattr(cache, "now_ns", lambda: real() + 10 * 10**9)
-    hits: list[bool] = []
+    hits: list[bool | None] = []
     lookup = memo.lookup
 
     def spy(*args: object) -> memo.Hit | None:
         hit = lookup(*args)  # type: ignore[arg-type]
-        hits.append(hit is not None)
+        hits.append(False if hit is None else None if hit.changed else True)
         return hit
 
     monkeypatch.setattr(memo, "lookup", spy)
@@ -67,7 +68,7 @@ def _memo_equivalence(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     files[0].write_bytes(files[0].read_bytes().replace(b">", b">\n", 1) + b"<!-- x -->")
     hits.clear()
     assert _check(project, base, store) == _check(project, base)
-    assert False in hits  # the edited file's project (a folder may hold several)
+    assert None in hits  # the edited file's project's (a folder may hold several)
     files[-1].write_bytes(b"<broken")
     assert _check(project, base, store) == _check(project, base)
     hits.clear()
@@ -217,3 +218,62 @@ def test_exceptions_and_the_baseline_still_apply_to_a_hit(
     assert {w for *_, w in run(store, before)} == {"baseline", "exception"}
     # The exception expired after the baseline was written: its finding is new.
     assert [f for f in run(store, after) if not f[3]] == [("SFL001", sales, 8, "")]
+
+
+PS = "force-app/main/default/permissionsets"
+GROUP = "force-app/main/default/permissionsetgroups/Integration_Base.permissionsetgroup-meta.xml"
+GRANT = "<userPermissions><enabled>true</enabled><name>TwoFactorApi</name></userPermissions>"
+
+# Edits after which only what the edited file can change is evaluated again (the personas
+# and which members exist are as they were), and edits after which everything is.
+EDITS: dict[str, tuple[str, bytes, bytes, bool]] = {
+    "a label": (f"{PS}/Reporting_Sync.permissionset-meta.xml", b"</label>", b" 2</label>", True),
+    "a grant through the group": (
+        f"{PS}/Reporting_Sync.permissionset-meta.xml",
+        b"</PermissionSet>",
+        GRANT.encode() + b"</PermissionSet>",
+        True,
+    ),
+    "a member dropped": (GROUP, b"<permissionSets>Sales_Data_Access</permissionSets>", b"", False),
+    "a member that is missing": (
+        GROUP,
+        b"<status>",
+        b"<permissionSets>Nowhere</permissionSets><status>",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_after_an_edit_only_what_it_changes_is_evaluated_again(
+    edit: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sflint.app
+
+    project = _copy(EXAMPLE, tmp_path)
+    base = project.resolve()
+    store = tmp_path / "cache"
+    hits = _spy(monkeypatch)
+    again: list[tuple[str, ...]] = []
+    real = sflint.app._again
+
+    def spy(loaded: object, stale: memo.Hit) -> object:
+        again.append(stale.changed)
+        return real(loaded, stale)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sflint.app, "_again", spy)
+    _check(project, base, store)
+    rel, old, new, incremental = EDITS[edit]
+    file = project / rel
+    before = _check(project, base)
+    file.write_bytes(file.read_bytes().replace(old, new, 1))
+    cold = _check(project, base)
+    assert cold != before or edit == "a label"
+    hits.clear()
+    assert _check(project, base, store) == cold
+    assert hits == [None]  # the memo, stale
+    assert again == ([(rel,)] if incremental else [])
+    # And the memo written after it is whole again: the next run takes everything from it.
+    assert _check(project, base, store) == cold
+    assert hits[-1] is True
+    assert len(again) == (1 if incremental else 0)

@@ -55,7 +55,11 @@ from sflint.model import (
 # reworded): every entry written before is then a miss.
 # 3: suppression reasons; 4: object permissions; 5: copies merged; 6: object repeats once
 READER_VERSION = "6"
-_FORMAT = 2  # 1: one JSON file per entry and an index per project
+_FORMAT = 2  # an entry's; 1: one JSON file per entry and an index per project
+# The pack's: 3 holds each entry as its JSON text, so that rewriting the pack after one file
+# changed copies the other entries' text instead of encoding them all again (a 3 MB pack:
+# about 75 ms to encode, 10 ms to copy); 2 held them as JSON values.
+_PACK_FORMAT = 3
 _RACY_NS = 2_000_000_000  # FAT's mtime resolution is 2 s; others are finer
 
 if TYPE_CHECKING:
@@ -258,8 +262,8 @@ PACK_LIMIT = 256 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Pack:
-    """One project's records by project-relative path, and its entries (as ``encode``
-    wrote them, decoded only when used) by key."""
+    """One project's records by project-relative path, and its entries by key: the JSON
+    text the pack holds (parsed and decoded only when used), or what ``encode`` wrote."""
 
     records: dict[str, Record]
     entries: dict[str, object]
@@ -268,6 +272,11 @@ class Pack:
         """The entry ``key`` located in ``path`` (``light``: see ``decode``); None when
         absent or damaged."""
         value = self.entries.get(key)
+        if type(value) is str:  # as read from the pack: its JSON text
+            try:
+                value = json.loads(value)
+            except (ValueError, RecursionError):
+                return None
         return None if value is None else decode(value, path, light)
 
 
@@ -315,7 +324,7 @@ def load_pack(cache_dir: Path, root: Path) -> Pack:
     """The project's pack; empty when missing or damaged (an entry is checked when used)."""
     try:
         raw = json.loads(_read_regular(_pack_path(cache_dir, root), PACK_LIMIT))
-        if type(raw) is not dict or raw.get("format") != _FORMAT:
+        if type(raw) is not dict or raw.get("format") != _PACK_FORMAT:
             return EMPTY
         files, entries = raw["files"], raw["entries"]
         if type(files) is not dict or type(entries) is not dict:
@@ -341,8 +350,14 @@ def save_pack(
 ) -> None:
     """Write the project's pack: ``records``, and of ``entries`` those a record names."""
     files = {rel: [list(r.signature), r.key, r.checked_ns] for rel, r in sorted(records.items())}
-    used = {r.key: entries[r.key] for r in records.values() if r.key in entries}
-    _store(_pack_path(cache_dir, root), {"format": _FORMAT, "files": files, "entries": used})
+    used = {r.key: _text(entries[r.key]) for r in records.values() if r.key in entries}
+    _store(_pack_path(cache_dir, root), {"format": _PACK_FORMAT, "files": files, "entries": used})
+
+
+def _text(entry: object) -> str:
+    """An entry as the pack holds it: its JSON text (an entry read from the pack is kept as
+    the text it was read as; a new one is encoded once)."""
+    return entry if type(entry) is str else json.dumps(entry, separators=(",", ":"))
 
 
 def drop_pack(cache_dir: Path, root: Path) -> None:

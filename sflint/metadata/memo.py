@@ -46,10 +46,11 @@ from sflint.model import (
 )
 
 if TYPE_CHECKING:
+    from sflint.access import Access, Index
     from sflint.config import Config
     from sflint.project import Project
 
-_FORMAT = 1
+_FORMAT = 2  # 2: the context, for a stale memo
 _LIMIT = 256 * 1024 * 1024
 
 
@@ -64,6 +65,12 @@ class Hit:
     scope: tuple[str, ...] | None
     # Detected personas that --min-confidence left unchecked, for the summary to count.
     unchecked: int = 0
+    # The files whose records no longer hold (edited, or too recent to trust): when any, the
+    # memo is stale, and only what they can change is evaluated again (``context``).
+    changed: tuple[str, ...] = ()
+    # What the findings of the components and personas that are not evaluated again depend
+    # on besides their own files (``context``), as it was.
+    context: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,7 @@ class Pending:
     records: dict[str, cache.Record]
     # The targets the run evaluates for (its key says so); None: the whole project.
     scope: tuple[str, ...] | None
+    context: str = ""
 
 
 def _path(cache_dir: Path, root: Path, scoped: bool) -> Path:
@@ -150,8 +158,12 @@ def lookup(cache_dir: Path, project: Project, whole_key: str, run_key: str | Non
     run on named files if its key is ``run_key``, provided every file's record is trusted
     now; else None."""
     hit = _lookup(_path(cache_dir, project.root, False), project, whole_key, None)
+    if hit is not None and hit.changed and run_key is not None:
+        hit = None  # a stale memo serves a run on the whole project only
     if hit is None and run_key is not None:
         hit = _lookup(_path(cache_dir, project.root, True), project, run_key, ())
+        if hit is not None and hit.changed:
+            hit = None
     return hit
 
 
@@ -169,7 +181,10 @@ def _lookup(
         value = json.loads(body)
         if type(value) is not dict or value.get("format") != _FORMAT:
             return None
-        if value.get("key") != wanted or not _unchanged(project, value["files"]):
+        if value.get("key") != wanted:
+            return None
+        changed = _changed(project, value["files"])
+        if changed is None:
             return None
         scope = None if scoped is None else _strs(value["scope"])
         return Hit(
@@ -177,28 +192,88 @@ def _lookup(
             tuple(_component(c) for c in _list(value["components"])),
             scope,
             _count(value["unchecked"]),
+            changed,
+            _str(value["context"]),
         )
     except (OSError, ValueError, RecursionError, KeyError, TypeError, cache.Invalid):
         return None
 
 
-def _unchanged(project: Project, files: object) -> bool:
-    """Whether every file of the project has a trusted record in ``files``, under the
-    file-access policy (as ``loader._known`` asks it)."""
+def _changed(project: Project, files: object) -> tuple[str, ...] | None:
+    """The files of the project whose record in ``files`` is not trusted now, under the
+    file-access policy (as ``loader._known`` asks it); None when one cannot be read at all
+    (then the run reads as without a memo, and reports it)."""
     from sflint.safeio import METADATA_LIMIT, Refused
 
     if type(files) is not dict or len(files) != len(project.files):
-        return False
+        return None
     status = cache.Status(project.root)
+    changed = []
     for file in project.files:
         record = cache.record(files[file.rel])
         try:
             st = status.of(file.path)
         except (Refused, OSError):
-            return False
-        if st.st_size > METADATA_LIMIT or not record.trusted(cache.signature(st)):
-            return False
-    return True
+            return None
+        if st.st_size > METADATA_LIMIT:
+            return None
+        if not record.trusted(cache.signature(st)):
+            changed.append(file.rel)
+    return tuple(changed)
+
+
+def context(components: Sequence[Component], accesses: Sequence[Access], index: Index) -> str:
+    """What a component's or persona's findings depend on besides its own files and the
+    key: every persona and what it is built from (the engine's ``members_by_kind`` comes
+    from these), whether each member a group names is in the project (the one thing a
+    matcher asks of the index, ``rules.matchers.Context``), and where the other copies of
+    a component defined more than once are (``Component.duplicates``). When a run's context is the
+    memo's, the findings of what it does not evaluate again are still the memo's."""
+    personas = [
+        [
+            a.persona.name,
+            a.persona.kind.value,
+            a.persona.signal,
+            a.persona.confidence.value,
+            a.persona.location.path,
+            a.persona.location.line,
+            [[c.type.value, c.name, list(c.files)] for c in a.components],
+            [[r.type.value, r.name] for r in (*a.unresolved, *a.missing_members)],
+        ]
+        for a in accesses
+    ]
+    members = [
+        [c.type.value, c.name, c.location.path, m.name, muting, index.find(t, m.name) is not None]
+        for c in components
+        for muting, t, named in (
+            (False, ComponentType.PERMISSION_SET, c.members),
+            (True, ComponentType.MUTING_PERMISSION_SET, c.muting_members),
+        )
+        for m in named
+    ]
+    # A component defined more than once names where its other copies are (SFL015).
+    copies = [
+        [c.type.value, c.name, c.location.path, [[d.path, d.line] for d in c.duplicates]]
+        for c in components
+        if c.duplicates
+    ]
+    text = json.dumps([personas, members, copies], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def merged(
+    old: Sequence[Finding],
+    fresh: Sequence[Finding],
+    paths: frozenset[str],
+    personas: frozenset[str],
+) -> list[Finding]:
+    """The memo's findings with those of the components whose files are ``paths`` and of
+    the ``personas`` evaluated again replaced by ``fresh``, in the engine's order. A
+    component's findings lie in its own files (``engine.evaluate``); a persona's name it."""
+    kept = [
+        f for f in old if not (f.persona in personas if f.persona is not None else f.path in paths)
+    ]
+    return sorted([*kept, *fresh], key=lambda f: f.sort_key)
 
 
 def store(
@@ -219,6 +294,7 @@ def store(
             "key": pending.key,
             "scope": None if scope is None else list(scope),
             "unchecked": unchecked,
+            "context": pending.context,
             "files": {
                 rel: [list(r.signature), r.key, r.checked_ns]
                 for rel, r in sorted(pending.records.items())
