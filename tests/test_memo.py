@@ -45,6 +45,27 @@ def _spy(monkeypatch: pytest.MonkeyPatch) -> list[bool | None]:
     return hits
 
 
+def _report(path: Path, base: Path, cache_dir: Path | None = None) -> dict[str, object]:
+    """The whole JSON report (every field of every finding, suppressed ones, the summary)."""
+    import json
+
+    from sflint.batch import run
+    from sflint.output import Format
+    from sflint.settings import Options
+
+    out, err = io.StringIO(), io.StringIO()
+    options = Options(
+        load=LoadOptions(paths=(path,), cache_dir=cache_dir),
+        format=Format.JSON,
+        path_base=base,
+        allow_empty=True,
+    )
+    assert run(options, out, err) in (0, 1), err.getvalue()
+    doc = json.loads(out.getvalue())
+    assert isinstance(doc, dict)
+    return doc
+
+
 def _copy(source: Path, tmp_path: Path) -> Path:
     project = tmp_path / source.name
     shutil.copytree(source, project, symlinks=True)
@@ -60,6 +81,8 @@ def _memo_equivalence(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert _check(project, base, store) == cold  # writes the memo
     assert _check(project, base, store) == cold
     assert hits[-1], "the second run did not take its findings from the memo"
+    # Byte for byte the report of a run without a cache, every field of every finding.
+    assert _report(project, base, store) == _report(project, base)
     # Every file and folder named alone, from the whole project's memo.
     _assert_equivalent(project, store)
     # After an edit: a miss, and the findings of a run without a cache.
@@ -67,7 +90,7 @@ def _memo_equivalence(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert files
     files[0].write_bytes(files[0].read_bytes().replace(b">", b">\n", 1) + b"<!-- x -->")
     hits.clear()
-    assert _check(project, base, store) == _check(project, base)
+    assert _report(project, base, store) == _report(project, base)
     assert None in hits  # the edited file's project's (a folder may hold several)
     files[-1].write_bytes(b"<broken")
     assert _check(project, base, store) == _check(project, base)
@@ -277,3 +300,56 @@ def test_after_an_edit_only_what_it_changes_is_evaluated_again(
     assert _check(project, base, store) == cold
     assert hits[-1] is True
     assert len(again) == (1 if incremental else 0)
+
+
+def test_the_memo_keeps_every_field_of_a_finding_and_of_what_the_filters_read() -> None:
+    """A field added to ``Finding`` (or to what the waivers and the report read of a
+    component) must be written to the memo too: a hit would otherwise give its default."""
+    from dataclasses import fields, replace
+
+    from sflint.model import (
+        CloneNaming,
+        Component,
+        ComponentType,
+        Confidence,
+        Finding,
+        FixOption,
+        Location,
+        Severity,
+        Suppression,
+    )
+
+    finding = Finding(
+        rule="SFL001",
+        name="a-name",
+        severity=Severity.WARNING,
+        path="a.xml",
+        line=3,
+        message="a message",
+        component_type=ComponentType.PROFILE,
+        component_name="c",
+        key="k",
+        persona="p",
+        fixes=(FixOption("i", "t", ("s",), "disable-permission", CloneNaming("_x", " x")),),
+        related_paths=("b.xml",),
+        confidence=Confidence.LOW,
+    )
+    defaults = Finding("r", "n", Severity.NOTE, "p", 1, "m", None, "", "")
+    # Every field but the waiver (set only after the memo, by the filters) differs from its
+    # default here, so a field the memo forgets cannot round-trip by chance.
+    unset = {
+        f.name for f in fields(Finding) if getattr(finding, f.name) == getattr(defaults, f.name)
+    }
+    assert unset == {"waiver"}
+    assert memo._finding(memo._encode_finding(finding)) == finding
+    assert memo._finding(memo._encode_finding(replace(finding, component_type=None))) == replace(
+        finding, component_type=None
+    )
+    component = Component(
+        ComponentType.PERMISSION_SET,
+        "S",
+        ("a.xml", "b.xml"),
+        label="L",
+        suppressions=(Suppression(("SFL001",), Location("a.xml", 4), True, "why"),),
+    )
+    assert memo._component(memo._encode_component(component)) == component

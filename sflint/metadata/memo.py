@@ -38,6 +38,7 @@ from sflint.model import (
     CloneNaming,
     Component,
     ComponentType,
+    Confidence,
     Finding,
     FixOption,
     Location,
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from sflint.config import Config
     from sflint.project import Project
 
-_FORMAT = 2  # 2: the context, for a stale memo
+_FORMAT = 3  # 2: the context, for a stale memo; 3: each finding's confidence
 _LIMIT = 256 * 1024 * 1024
 
 
@@ -335,6 +336,7 @@ def _encode_finding(f: Finding) -> list[object]:
             for o in f.fixes
         ],
         list(f.related_paths),
+        f.confidence.value,
     ]
 
 
@@ -355,6 +357,7 @@ _str, _opt, _line, _bool = cache.as_str, cache.as_opt, cache.as_line, cache.as_b
 _list = cache.as_list
 _SEVERITIES = {s.value: s for s in Severity}
 _TYPES = {t.value: t for t in ComponentType}
+_CONFIDENCES = {c.value: c for c in Confidence}
 
 
 def _count(value: object) -> int:
@@ -369,9 +372,12 @@ def _strs(value: object) -> tuple[str, ...]:
 
 def _finding(value: object) -> Finding:
     row = _list(value)
-    if len(row) != 12:
+    if len(row) != 13:
         raise cache.Invalid
-    rule, name, severity, path, line, message, ctype, cname, key_, persona, fixes, related = row
+    rule, name, severity, path, line, message, ctype, cname, key_, persona, fixes, related = row[
+        :12
+    ]
+    how = row[12]
     return Finding(
         rule=_str(rule),
         name=_str(name),
@@ -385,6 +391,7 @@ def _finding(value: object) -> Finding:
         persona=_opt(persona),
         fixes=tuple(_fix(o) for o in _list(fixes)),
         related_paths=_strs(related),
+        confidence=_CONFIDENCES[_str(how)],
     )
 
 
