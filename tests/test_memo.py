@@ -333,6 +333,8 @@ def test_the_memo_keeps_every_field_of_a_finding_and_of_what_the_filters_read() 
         fixes=(FixOption("i", "t", ("s",), "disable-permission", CloneNaming("_x", " x")),),
         related_paths=("b.xml",),
         confidence=Confidence.LOW,
+        occurrences=3,
+        lines=(3, 9, 12),
     )
     defaults = Finding("r", "n", Severity.NOTE, "p", 1, "m", None, "", "")
     # Every field but the waiver (set only after the memo, by the filters) differs from its

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from sflint.config import Config
     from sflint.project import Project
 
-_FORMAT = 3  # 2: the context, for a stale memo; 3: each finding's confidence
+_FORMAT = 4  # 2: the context, for a stale memo; 3: confidence; 4: occurrences, lines
 _LIMIT = 256 * 1024 * 1024
 
 
@@ -337,6 +337,8 @@ def _encode_finding(f: Finding) -> list[object]:
         ],
         list(f.related_paths),
         f.confidence.value,
+        f.occurrences,
+        list(f.lines),
     ]
 
 
@@ -372,12 +374,12 @@ def _strs(value: object) -> tuple[str, ...]:
 
 def _finding(value: object) -> Finding:
     row = _list(value)
-    if len(row) != 13:
+    if len(row) != 15:
         raise cache.Invalid
     rule, name, severity, path, line, message, ctype, cname, key_, persona, fixes, related = row[
         :12
     ]
-    how = row[12]
+    how, occurrences, lines = row[12:]
     return Finding(
         rule=_str(rule),
         name=_str(name),
@@ -392,6 +394,8 @@ def _finding(value: object) -> Finding:
         fixes=tuple(_fix(o) for o in _list(fixes)),
         related_paths=_strs(related),
         confidence=_CONFIDENCES[_str(how)],
+        occurrences=_line(occurrences),
+        lines=tuple(_line(n) for n in _list(lines)),
     )
 
 
