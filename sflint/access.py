@@ -26,6 +26,7 @@ from sflint.model import (
     PersonaKind,
     object_access,
 )
+from sflint.standard import StandardProfiles
 
 # The Salesforce Integration user license and its permission set license (SALESFORCE.md,
 # Integration users).
@@ -366,10 +367,15 @@ class Focus:
     config: Config
     wanted: Callable[[Iterable[str]], bool]
     keep: frozenset[str] = frozenset({API_ONLY}) | READS
+    # Salesforce's standard profiles, so that a persona naming one by its Setup name is
+    # resolved here as in the whole load (pipeline.load labels them the same way).
+    standard: StandardProfiles | None = None
 
     def needed(self, components: tuple[Component, ...]) -> set[tuple[ComponentType, str]]:
         """Given the light components: the (type, name) of every one needed whole. Every
         access of a persona counts when one does (the engine evaluates them together)."""
+        if self.standard is not None:
+            components = self.standard.with_setup_names(components)
         keys = {c.key_t for c in components if self.wanted(c.files)}
         accesses = accesses_for(self.config, components, Index.build(components))
         names = {a.persona.name for a in accesses if self.wanted(a.paths)}

@@ -60,15 +60,20 @@ def evaluate_all(
 ) -> list[Finding]:
     """Every finding of the project, in order, before anything is left out; with
     ``wanted``, at least every one located in or related to a path it accepts (the engine
-    skips the subjects none of whose findings it would accept)."""
-    from sflint.engine import evaluate
+    skips the subjects none of whose findings it would accept).
+
+    A finding another finding on the same element already says is folded into it (SFL005
+    into SFL001): one finding per element and cause, here, so that a baseline, an exception,
+    a comment and ``--new-since`` all see the finding as shown, and a run on named files
+    reads the same as the whole run."""
+    from sflint.engine import evaluate, fold
 
     if loaded.catalogue is None or loaded.index is None:  # pragma: no cover - a memo's load
         raise RuntimeError("a load whose findings come from the memo cannot be evaluated")
     # Personas below --min-confidence are not checked at all (not checked and then hidden):
     # their components then count as no persona's, so file rules such as SFL002 still see
     # a TwoFactorApi there.
-    return evaluate(
+    found = evaluate(
         loaded.rules,
         loaded.components,
         loaded.checked_accesses,
@@ -77,6 +82,7 @@ def evaluate_all(
         loaded.index,
         wanted,
     )
+    return list(fold(found, loaded.rules))
 
 
 def _wanted(loaded: Loaded, triage: Triage) -> Callable[[Iterable[str]], bool] | None:
@@ -155,7 +161,20 @@ def _again(loaded: Loaded, stale: Hit) -> list[Finding]:
     fresh = evaluate_all(loaded, wanted)
     paths = frozenset(p for c in loaded.components if wanted(c.files) for p in c.files)
     personas = frozenset(a.persona.name for a in loaded.checked_accesses if wanted(a.paths))
-    return merged(stale.findings, fresh, paths, personas)
+    # A rule that another folds (SFL005 into SFL001) was evaluated again on every component
+    # of those personas (engine.evaluate): its findings there are the fresh ones.
+    folded = {f.rule for r in loaded.rules for f in r.folds}
+    near = {
+        p
+        for a in loaded.checked_accesses
+        if a.persona.name in personas
+        for c in a.components
+        for p in c.files
+    }
+    old = [
+        f for f in stale.findings if not (f.rule in folded and f.persona is None and f.path in near)
+    ]
+    return merged(old, fresh, paths, personas)
 
 
 def _whole_components(targets: tuple[str, ...], loaded: Loaded) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""The shipped catalogue of real user-permission names (see sflint/data/README.md)."""
+"""The shipped catalogue of real user-permission names, and the table of Salesforce's
+standard profiles (see sflint/data/README.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from sflint.spelling import WELL_FORMED, Speller, Suggestion
+from sflint.standard import StandardProfiles
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,9 @@ class Catalogue:
     privilege_reasons: dict[str, str] = field(default_factory=dict, hash=False)
     # The project asked for every name sflint does not know (``strict_permissions``).
     strict: bool = False
+    # Salesforce's standard profiles (standard-profiles.tsv): findings on one an admin
+    # cannot edit are notes, and Setup names resolve to their API names.
+    standard: StandardProfiles = field(default_factory=StandardProfiles, hash=False)
 
     def known(self, name: str) -> bool:
         return name in self.labels
@@ -80,4 +85,5 @@ def load_catalogue() -> Catalogue:
     privileged = {r["name"]: int(r["tier"]) for r in tiers}
     reasons = {r["name"]: r["why"] for r in tiers}
     speller = Speller.build(labels, misspellings)
-    return Catalogue(labels, misspellings, privileged, speller, reasons)
+    standard = StandardProfiles.from_rows(_rows("standard-profiles.tsv"))
+    return Catalogue(labels, misspellings, privileged, speller, reasons, standard=standard)

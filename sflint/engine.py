@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 
 from sflint.access import Access, Index, Persona, type_word
 from sflint.catalogue import Catalogue
-from sflint.model import PERSONA_TYPE, Component, ComponentType, Confidence, Finding, FixOption
+from sflint.model import (
+    PERSONA_TYPE,
+    STANDARD_FIX,
+    Component,
+    ComponentType,
+    Confidence,
+    Finding,
+    FixOption,
+    Severity,
+)
 from sflint.rules.matchers import ComponentSubject, Context, Hit, PersonaSubject, Subject
-from sflint.rules.model import FixTemplate, Rule
+from sflint.rules.model import Case, FixTemplate, Rule, Variant
 from sflint.rules.scope import Scope
 from sflint.rules.template import fill
+from sflint.standard import describe as describe_standard
 
 
 def _members_by_kind(accesses: Iterable[Access]) -> dict[str, frozenset[tuple[ComponentType, str]]]:
@@ -20,16 +31,78 @@ def _members_by_kind(accesses: Iterable[Access]) -> dict[str, frozenset[tuple[Co
     return {k: frozenset(v) for k, v in out.items()}
 
 
+def _holds(case: Case | None, on: ComponentSubject | None) -> bool:
+    """Whether a fix option's or step's condition holds for the finding's component; one
+    with a condition is left out of a finding without a component."""
+    if case is None:
+        return True
+    return on is not None and case.when.evaluate(on)[0]
+
+
 def _fixes(
-    templates: tuple[FixTemplate, ...], type_name: str, values: dict[str, str]
+    templates: tuple[FixTemplate, ...],
+    type_name: str,
+    values: dict[str, str],
+    on: ComponentSubject | None,
 ) -> tuple[FixOption, ...]:
-    return tuple(
-        FixOption(
-            t.id, fill(t.title, values), tuple(fill(s, values) for s in t.steps), t.action, t.clone
+    out = []
+    for t in templates:
+        if (t.applies_to and type_name not in t.applies_to) or not _holds(t.case, on):
+            continue
+        if t.through_group and "group" not in values:  # offered for a grant through a group
+            continue
+        cases = t.step_cases or (None,) * len(t.steps)
+        steps = tuple(fill(s, values) for s, c in zip(t.steps, cases, strict=True) if _holds(c, on))
+        out.append(FixOption(t.id, fill(t.title, values), steps, t.action, t.clone))
+    return tuple(out)
+
+
+def _standard(finding: Finding, hit: Hit, values: dict[str, str], catalogue: Catalogue) -> Finding:
+    """A finding on what one of Salesforce's standard profiles grants, when an admin cannot
+    change its permissions (sflint.standard): at most a note, saying whose profile it is and
+    what an admin can do instead, and with no fix that edits the profile."""
+    component = hit.component
+    permission = values.get("permission")
+    profile = catalogue.standard.locked(component) if component is not None else None
+    # Only a real permission is Salesforce's doing; a name Salesforce does not know is an
+    # edit to the file, which the file's owner can undo.
+    if profile is None or permission is None or not catalogue.known(permission):
+        return finding
+    name = describe_standard(profile)
+    said = (
+        f"Profile {name} is one of Salesforce's standard profiles: Salesforce does"
+        " not let an admin change a standard profile's permissions (Salesforce Help,"
+        f' "Standard Profiles"), and sets them itself. If a user of yours should not have'
+        f" {permission}, move that user to a custom profile (a clone of {profile.setup_name},"
+        " say) without it, and grant what else the user needs through permission sets."
+    )
+    refusal = None
+    if any(o.action for o in finding.fixes):
+        refusal = (
+            f"profile {name} is Salesforce's standard profile, whose permissions no one can"
+            " edit; --fix leaves it unchanged. Move the user to a custom profile (a clone of"
+            f" it) without {permission}, or grant through permission sets."
         )
-        for t in templates
-        if (not t.applies_to or type_name in t.applies_to)
-        and (not t.through_group or "group" in values)
+    label = values.get("label", permission)
+    option = FixOption(
+        STANDARD_FIX,
+        f"Move the user off Salesforce's standard profile {profile.setup_name}",
+        (
+            f"Salesforce does not let an admin edit the permissions of standard profile"
+            f" {profile.setup_name}, so neither Setup nor `sflint check --fix` can uncheck"
+            f" {label} in it.",
+            f'In Setup, clone profile {profile.setup_name}, uncheck "{label}" in the clone,'
+            " and change the user's profile to the clone; or give the user a profile with"
+            " fewer permissions and grant what it needs through permission sets.",
+        ),
+        refusal=refusal,
+    )
+    severity = Severity.NOTE if finding.severity.rank > Severity.NOTE.rank else finding.severity
+    return replace(
+        finding,
+        severity=severity,
+        message=f"{finding.message} {said}",
+        fixes=(option,),
     )
 
 
@@ -58,7 +131,14 @@ def repeated(occurrences: int, lines: tuple[int, ...]) -> str:
     return f"Granted {occurrences:,} times in this file (lines {where})."
 
 
-def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ...]) -> Finding:
+def _finding(
+    rule: Rule,
+    hit: Hit,
+    persona: Persona | None,
+    notes: tuple[str, ...],
+    ctx: Context,
+    variant: Variant | None = None,
+) -> Finding:
     # The values filled here are what rules.scope.SCOPE_PLACEHOLDERS promises the loader.
     component: Component | None = hit.component
     values = dict(hit.values)
@@ -73,7 +153,7 @@ def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ..
         values["signal"] = _signal(persona)
         values.setdefault("chain", persona.name)
     values["path"] = hit.location.path
-    message = fill(rule.message, values)
+    message = fill(variant.message if variant else rule.message, values)
     for note in notes:
         message = f"{message} {fill(note, values)}"
     if hit.occurrences > 1:
@@ -81,10 +161,14 @@ def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ..
         message = f"{message} {repeated(hit.occurrences, hit.lines)}"
     # A fix option names the types it is for, "Persona" among them (rules/schema.py).
     type_name = PERSONA_TYPE if ctype is None else ctype.value
-    return Finding(
+    # Fix options and steps with a condition are chosen on the component that holds the
+    # grant, as the persona holds it (through a group, or not).
+    on = ComponentSubject(component, ctx, hit.via) if component is not None else None
+    severity = variant.severity if variant and variant.severity else rule.severity
+    finding = Finding(
         rule=rule.id,
         name=rule.name,
-        severity=rule.severity,
+        severity=severity,
         path=hit.location.path,
         line=hit.location.line,
         message=_sentence(message),
@@ -92,12 +176,13 @@ def _finding(rule: Rule, hit: Hit, persona: Persona | None, notes: tuple[str, ..
         component_name=cname,
         key=hit.key,
         persona=persona.name if persona else None,
-        fixes=_fixes(rule.fixes, type_name, values),
+        fixes=_fixes(rule.fixes, type_name, values, on),
         related_paths=hit.related,
         confidence=persona.confidence if persona else Confidence.HIGH,
         occurrences=hit.occurrences,
         lines=hit.lines,
     )
+    return _standard(finding, hit, values, ctx.catalogue)
 
 
 def evaluate(
@@ -121,21 +206,31 @@ def evaluate(
     keys and the first one evaluated is the one kept."""
     index = index or Index.build(components)
     ctx = Context(catalogue, index, _members_by_kind(accesses), sources or {})
+    # A rule that another folds (SFL005 into SFL001) runs also on every component of the
+    # personas evaluated, so that a persona finding reads the same (folded) in a run on
+    # named files as in the whole run; what is not about the named files is left out later.
+    rules = tuple(rules)
+    folded = {f.rule for r in rules for f in r.folds}
+    wider = components
     if wanted is not None:
-        components = tuple(c for c in components if wanted(c.files))
         names = {a.persona.name for a in accesses if wanted(a.paths)}
         accesses = tuple(a for a in accesses if a.persona.name in names)
+        near = {c.key_t for a in accesses for c in a.components} if folded else set()
+        wider = tuple(c for c in components if wanted(c.files) or c.key_t in near)
+        components = tuple(c for c in components if wanted(c.files))
     findings: dict[tuple[str, str, int, str, str], Finding] = {}
     for rule in rules:
-        for subject, persona, anchor in _subjects(rule, components, accesses, ctx):
+        scope = wider if rule.id in folded else components
+        for subject, persona, anchor in _subjects(rule, scope, accesses, ctx):
             matched, hits = rule.match.evaluate(subject)
             if not matched:
                 continue
             # A note depends on the subject only: evaluated once, not once per hit (a
             # persona's note matcher reads all its grants, for each of thousands of hits).
             notes = tuple(n.text for n in rule.notes if n.when.evaluate(subject)[0])
+            variant = next((v for v in rule.variants if v.when.evaluate(subject)[0]), None)
             for hit in hits or (anchor,):
-                f = _finding(rule, hit, persona, notes)
+                f = _finding(rule, hit, persona, notes, ctx, variant)
                 findings.setdefault((f.rule, f.path, f.line, f.key, f.persona or ""), f)
     return sorted(findings.values(), key=lambda f: f.sort_key)
 
@@ -158,3 +253,28 @@ def _subjects(
                 anchor = Hit(a.persona.location, a.persona.name, None, (), related)
                 subjects.append((PersonaSubject(a, ctx), a.persona, anchor))
     return subjects
+
+
+def fold(findings: Iterable[Finding], rules: Iterable[Rule]) -> tuple[Finding, ...]:
+    """Findings with every one that another rule's finding on the same element already says
+    (the rule's ``folds``) dropped, and that rule's fold text added to the finding that says
+    it, in order. A comment, exception or baseline entry that accepts the finding accepts
+    what was folded into it (its message says so)."""
+    findings = tuple(findings)
+    folds = {r.id: r.folds for r in rules if r.folds}
+    if not folds:
+        return findings
+    at: dict[tuple[str, str, int, str], Finding] = {}
+    for f in findings:
+        at.setdefault((f.rule, f.path, f.line, f.key), f)
+    folded: set[tuple[str, str, int, str]] = set()
+    out: list[Finding] = []
+    for f in findings:
+        texts = []
+        for spec in folds.get(f.rule, ()):
+            key = (spec.rule, f.path, f.line, f.key)
+            if key in at:
+                folded.add(key)
+                texts.append(spec.text)
+        out.append(replace(f, message=" ".join((f.message, *texts))) if texts else f)
+    return tuple(f for f in out if (f.rule, f.path, f.line, f.key) not in folded)

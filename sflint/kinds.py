@@ -132,11 +132,13 @@ KINDS: tuple[Kind, ...] = (
         source_suffix=".profile-meta.xml",
         mdapi_suffix=".profile",
         folder="profiles",
-        # A profile has no label field; userLicense is the user license's name.
+        # A profile has no label field; userLicense is the user license's name; custom is
+        # false for Salesforce's standard profiles (Metadata API Developer Guide, Profile:
+        # "Indicates whether the profile is a custom (true) or standard (false) profile").
         root=Root(
             "Profile",
             namespaced=True,
-            reads=("userPermissions", "objectPermissions", "userLicense"),
+            reads=("custom", "userPermissions", "objectPermissions", "userLicense"),
         ),
         word="profile",
         persona_key=PersonaKey("profile", many=False),

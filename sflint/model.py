@@ -207,6 +207,9 @@ class Component:
     label: str | None = None
     license: str | None = None
     user_license: str | None = None
+    # A profile's <custom> text: "false" marks one of Salesforce's standard profiles
+    # (Metadata API Developer Guide, Profile); None when the file leaves it out.
+    custom: str | None = None
     grants: tuple[Grant, ...] = ()
     members: tuple[Member, ...] = ()
     muting_members: tuple[Member, ...] = ()
@@ -252,6 +255,14 @@ class FixOption:
     steps: tuple[str, ...]
     action: str | None = None
     clone: CloneNaming | None = None
+    # Why ``--fix`` does not do what the rule's machine fix would (a standard profile no
+    # one can edit): said in the fix output for the finding.
+    refusal: str | None = None
+
+
+# The fix option of a finding on a Salesforce standard profile that no one can edit
+# (engine.py), in place of the rule's own options.
+STANDARD_FIX = "standard-profile"
 
 
 @dataclass(frozen=True)

@@ -189,18 +189,22 @@ def _load_components(
     config = settings.config
     # Only xpath rules read the files themselves; only then are the bytes kept.
     sources: Mapping[str, bytes] = {}
+    full = _catalogue(catalogue, config)
     focus: Focus | None = None
     records = None
     if any(r.reads_files for r in rules):
         components, sources = load_with_sources(project.files, project.root, settings.cache_dir)
     else:
         if scope is not None:
-            focus = Focus(config, Under(scope))
+            focus = Focus(config, Under(scope), standard=full.standard)
         components, records = load_recorded(
             project.files, project.root, settings.cache_dir, focus=focus
         )
+    # Standard profiles carry their Setup name as a label: a persona may name one so.
+    components = full.standard.with_setup_names(components)
     # A persona naming what the project lacks is a mistake in the config: exit 2.
     skipped = [k[:2] for rel in project.forceignored if (k := classify(Path(rel)))]
+    skipped += full.standard.setup_keys(skipped)
     check_references(config, components, skipped)
     index = Index.build(components)
     accesses = accesses_for(config, components, index)
@@ -222,7 +226,7 @@ def _load_components(
         project=project,
         components=components,
         rules=rules,
-        catalogue=_catalogue(catalogue, config),
+        catalogue=full,
         index=index,
         accesses=accesses,
         sources=sources,

@@ -128,7 +128,7 @@ def test_the_run_script_checks_only_what_a_change_adds(tmp_path: Path) -> None:
         "line=12,title=SFL001 integration-api-mfa::"
     )
     assert done.stdout.splitlines()[1:] == [
-        "::notice title=sflint::5 findings already in HEAD not shown"
+        "::notice title=sflint::4 findings already in HEAD not shown"
     ]
     summary = (runner / "summary.md").read_text()
     assert summary.startswith("## sflint: 1 finding (1 error)\n")

@@ -39,12 +39,6 @@ def test_example_project_findings() -> None:
             "Commission app connection",
         ),
         (
-            "SFL005",
-            "integrations/main/default/permissionsets/Sales_Data_Access.permissionset-meta.xml",
-            8,
-            None,
-        ),
-        (
             "SFL002",
             "integrations/main/default/permissionsets/Data_Loader_Users.permissionset-meta.xml",
             13,

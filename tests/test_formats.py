@@ -26,7 +26,7 @@ _CONSOLE_LINE = re.compile(
 # Paths are relative to the git top level (issue 10, item 6): this checkout, for the example.
 _IN_REPO = EXAMPLE.relative_to(ROOT).as_posix() + "/"
 _SUMMARY = (
-    "Found 5 findings (3 errors, 1 warning, 1 note) in 8 files, 8 components; 1 skipped by"
+    "Found 4 findings (3 errors, 1 note) in 8 files, 8 components; 1 skipped by"
     " .forceignore (--no-forceignore includes them). Project: testdata/projects/commission-app"
     " (sfdx-project.json; package folders force-app, integrations)."
 )
@@ -96,7 +96,7 @@ def _github(text: str) -> Found:
 
 
 def _markdown(text: str) -> Found:
-    assert text.startswith("## sflint: 5 findings (3 errors, 1 warning, 1 note)\n")
+    assert text.startswith("## sflint: 4 findings (3 errors, 1 note)\n")
     found = []
     lines = text.split("\n")
     for i, line in enumerate(lines):

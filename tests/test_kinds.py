@@ -50,6 +50,7 @@ SAMPLES = {
     "label": "<label>The Label</label>",
     "license": "<license>SalesforceAPIIntegrationPsl</license>",
     "userLicense": "<userLicense>Salesforce Integration</userLicense>",
+    "custom": "<custom>false</custom>",
     "permissionSets": "<permissionSets>Member_Set</permissionSets>",
     "mutingPermissionSets": "<mutingPermissionSets>Muting_Set</mutingPermissionSets>",
 }
@@ -82,6 +83,7 @@ def _expected(root: Root, path: str) -> dict[str, object]:
         ("label", "label"),
         ("license", "license"),
         ("userLicense", "user_license"),
+        ("custom", "custom"),
     ):
         if element in line:
             out[attr] = SAMPLES[element].split(">")[1].split("<")[0]
@@ -174,6 +176,7 @@ def test_reader_accepts_each_root_of_the_table_and_extracts_what_it_reads(
             "label",
             "license",
             "user_license",
+            "custom",
             "members",
             "muting_members",
         )

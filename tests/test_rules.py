@@ -385,6 +385,9 @@ def test_each_matcher_yields_only_what_it_declares() -> None:
         m.Unresolved(),
         m.IntegrationSignal(True),
         m.Duplicate(),
+        m.StandardProfile(True, frozenset({"Admin"})),
+        m.ViaGroup(True),
+        m.ProfileKnown(False),
         m.XPath("/*", None),  # type: ignore[arg-type]  # yields never runs the expression
     ]
     assert {type(x) for x in leaves} | {m.All, m.Any_, m.Not} == set(m.MATCHERS)

@@ -576,6 +576,13 @@ def plan(
     by_key = {c.key_t: c for c in components}
     action = ACTIONS[strategy]
     todo = [f for f in findings if _fixable(f, action)]
+    # What the rule would have fixed but no one can edit (a Salesforce standard profile).
+    refused = tuple(
+        f"{f.path}:{f.line}: not fixed: {o.refusal}"
+        for f in findings
+        for o in f.fixes
+        if o.refusal is not None
+    )
     if strategy == "mute":
         # Every finding --fix could fix another way is named when it cannot be muted.
         muted = plan_mute(
@@ -583,11 +590,11 @@ def plan(
             by_key,
             root,
         )
-        return Plan(muted.units, muted.general, muted.errors)
+        return Plan(muted.units, refused + muted.general, muted.errors)
     if strategy != "clone":
         units, changes = _disable(root, todo, errors)
-        return Plan(tuple(units), (), tuple(errors), tuple(changes))
-    general = tuple(
+        return Plan(tuple(units), refused, tuple(errors), tuple(changes))
+    general = refused + tuple(
         f"{f.path}:{f.line}: not cloned: {f.key} is granted by profile "
         f"{f.component_name}. {_PROFILE_WHY}"
         for f in findings

@@ -53,8 +53,9 @@ from sflint.model import (
 
 # Bump when the reader's output for the same bytes changes (a new element read, a message
 # reworded): every entry written before is then a miss.
-# 3: suppression reasons; 4: object permissions; 5: copies merged; 6: object repeats once
-READER_VERSION = "6"
+# 3: suppression reasons; 4: object permissions; 5: copies merged; 6: object repeats once;
+# 7: a profile's <custom>
+READER_VERSION = "7"
 _FORMAT = 2  # an entry's; 1: one JSON file per entry and an index per project
 # The pack's: 3 holds each entry as its JSON text, so that rewriting the pack after one file
 # changed copies the other entries' text instead of encoding them all again (a 3 MB pack:
@@ -98,6 +99,7 @@ def encode(parsed: ParsedFile) -> dict[str, Any]:
         "label": parsed.label,
         "license": parsed.license,
         "user_license": parsed.user_license,
+        "custom": parsed.custom,
         # A repeated grant (model.Grant) also holds its count and further lines.
         "grants": [
             [g.name, g.enabled, g.location.line, g.count, list(g.also)]
@@ -230,6 +232,7 @@ def _decode(value: object, path: str, light: frozenset[str] | None) -> ParsedFil
         label=_opt(value["label"]),
         license=_opt(value["license"]),
         user_license=_opt(value["user_license"]),
+        custom=_opt(value["custom"]),
         grants=grants,
         members=members,
         muting_members=muting,

@@ -365,6 +365,7 @@ def _merged(part: list[tuple[MetadataFile, ParsedFile]]) -> Component:
         label=next((p.label for p in read if p.label), last.label),
         license=next((p.license for p in read if p.license), last.license),
         user_license=next((p.user_license for p in read if p.user_license), last.user_license),
+        custom=next((p.custom for p in read if p.custom), last.custom),
         grants=_joined([p.grants for p in read]),
         object_grants=_joined([p.object_grants for p in read]),
         members=_joined([p.members for p in read]),

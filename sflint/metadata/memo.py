@@ -51,7 +51,9 @@ if TYPE_CHECKING:
     from sflint.config import Config
     from sflint.project import Project
 
-_FORMAT = 4  # 2: the context, for a stale memo; 3: confidence; 4: occurrences, lines
+# 2: the context, for a stale memo; 3: confidence; 4: occurrences, lines; 5: a fix
+# option's refusal (a standard profile)
+_FORMAT = 5
 _LIMIT = 256 * 1024 * 1024
 
 
@@ -332,6 +334,7 @@ def _encode_finding(f: Finding) -> list[object]:
                 list(o.steps),
                 o.action,
                 None if o.clone is None else [o.clone.name_suffix, o.clone.label_suffix],
+                o.refusal,
             ]
             for o in f.fixes
         ],
@@ -401,16 +404,16 @@ def _finding(value: object) -> Finding:
 
 def _fix(value: object) -> FixOption:
     row = _list(value)
-    if len(row) != 5:
+    if len(row) != 6:
         raise cache.Invalid
-    ident, title, steps, action, clone = row
+    ident, title, steps, action, clone, refusal = row
     naming = None
     if clone is not None:
         parts = _strs(clone)
         if len(parts) != 2:
             raise cache.Invalid
         naming = CloneNaming(parts[0], parts[1])
-    return FixOption(_str(ident), _str(title), _strs(steps), _opt(action), naming)
+    return FixOption(_str(ident), _str(title), _strs(steps), _opt(action), naming, _opt(refusal))
 
 
 def _component(value: object) -> Component:

@@ -61,6 +61,7 @@ class ParsedFile:
     label: str | None = None
     license: str | None = None
     user_license: str | None = None
+    custom: str | None = None  # a profile's <custom> text: "false" for a standard profile
     grants: tuple[Grant, ...] = ()
     members: tuple[Member, ...] = ()
     muting_members: tuple[Member, ...] = ()
@@ -383,6 +384,7 @@ class _Found:
             label=self.texts.get("label"),
             license=self.texts.get("license"),
             user_license=self.texts.get("userLicense"),
+            custom=self.texts.get("custom"),
             grants=self._merged(),
             members=tuple(self.members),
             muting_members=tuple(self.muting),
@@ -514,6 +516,7 @@ EXTRACTORS: dict[str, Callable[[_Found, Read], None]] = {
     "label": _add_text,
     "license": _add_text,
     "userLicense": _add_text,
+    "custom": _add_text,
     "permissionSets": _add_member,
     "mutingPermissionSets": _add_member,
 }

@@ -12,7 +12,15 @@ import re
 import textwrap
 from collections.abc import Iterable, Sequence
 
-from sflint.rules.model import EXAMPLE_CONFIG, Example, ExampleKind, FixTemplate, Rule
+from sflint.rules.model import (
+    EXAMPLE_CONFIG,
+    Example,
+    ExampleKind,
+    FixTemplate,
+    Fold,
+    Rule,
+    Variant,
+)
 from sflint.rules.scope import Scope
 
 # The one command that writes docs/rules.md; the stale-docs tests name it.
@@ -61,12 +69,16 @@ def help_text(rule: Rule) -> str:
     lines = ["Why is this a problem?", *wrap.wrap(rule.docs.why.strip() or rule.summary)]
     if rule.docs.how_to_fix.strip():
         lines += ["", "How to fix it", *wrap.wrap(rule.docs.how_to_fix.strip())]
+    if rule.variants or rule.folds:
+        lines += ["", "Wording"]
+        lines += [f"  {_variant(v)}" for v in rule.variants]
+        lines += [f"  {_fold(rule, f)}" for f in rule.folds]
     if rule.fixes:
         lines += ["", "Fix options"]
         for fix in rule.fixes:
             auto = " [sflint --fix]" if fix.action else ""
             lines.append(f"  {fix.title}{_applies(fix)}{auto}")
-            lines += [f"    {i}. {s}" for i, s in enumerate(fix.steps, 1)]
+            lines += [f"    {i}. {s}" for i, s in enumerate(_steps(fix), 1)]
     if rule.examples:
         lines += ["", "Examples"]
         for example in rule.examples:
@@ -103,8 +115,33 @@ def _files(example: Example) -> list[tuple[str, str]]:
 
 
 def _applies(option: FixTemplate) -> str:
-    where = [*option.applies_to, *(["through a group"] if option.through_group else [])]
-    return f" ({', '.join(where)})" if where else ""
+    where = [", ".join(option.applies_to)] if option.applies_to else []
+    if option.through_group:
+        where.append("through a group")
+    if option.case is not None:
+        where.append(f"when {option.case.text}")
+    return f" ({'; '.join(where)})" if where else ""
+
+
+def _steps(option: FixTemplate) -> list[str]:
+    """The steps as the docs show them: each conditional one says when it is shown."""
+    cases = option.step_cases or (None,) * len(option.steps)
+    return [
+        f"({case.text}) {step}" if case is not None else step
+        for step, case in zip(option.steps, cases, strict=True)
+    ]
+
+
+def _variant(variant: Variant) -> str:
+    severity = f" a {variant.severity.value}," if variant.severity else ""
+    return f"When {variant.case}, the finding is{severity} worded: {variant.message}"
+
+
+def _fold(rule: Rule, fold: Fold) -> str:
+    return (
+        f"Where {fold.rule} would report the same element, its finding is folded into"
+        f" {rule.id}'s, which then adds: {fold.text}"
+    )
 
 
 def help_markdown(rule: Rule, level: int = 2) -> str:
@@ -116,8 +153,11 @@ def help_markdown(rule: Rule, level: int = 2) -> str:
     parts = [md_text(rule.docs.why.strip() or rule.summary)]
     if rule.docs.how_to_fix.strip():
         parts.append(f"{h2} How to fix\n\n" + md_text(rule.docs.how_to_fix.strip()))
+    if rule.variants or rule.folds:
+        items = [_variant(v) for v in rule.variants] + [_fold(rule, f) for f in rule.folds]
+        parts.append(f"{h2} Wording\n\n" + "\n".join(f"- {md_text(i)}" for i in items))
     for option in rule.fixes:
-        steps = "\n".join(f"{i}. {md_text(step)}" for i, step in enumerate(option.steps, 1))
+        steps = "\n".join(f"{i}. {md_text(step)}" for i, step in enumerate(_steps(option), 1))
         parts.append(f"{h3} {md_text(option.title)}{_applies(option)}\n\n{steps}".rstrip())
     if rule.examples:
         parts.append(f"{h2} Examples")

@@ -20,14 +20,17 @@ from sflint.rules import builtin_rules_dir as builtin_rules_dir  # where it was 
 from sflint.rules import matchers as m
 from sflint.rules.model import (
     EXAMPLE_CONFIG,
+    Case,
     Docs,
     Example,
     ExampleFile,
     ExampleKind,
     Expected,
     FixTemplate,
+    Fold,
     Note,
     Rule,
+    Variant,
 )
 from sflint.rules.schema import SCHEMA
 from sflint.rules.scope import COMPONENT_PLACEHOLDERS, Scope
@@ -96,6 +99,14 @@ def compile_matcher(spec: dict[str, Any]) -> m.Matcher:
         return m.IntegrationSignal(bool(value))
     if kind == "duplicate_component":
         return m.Duplicate()
+    if kind == "standard_profile":
+        if isinstance(value, dict):
+            return m.StandardProfile(True, frozenset(value["names"]))
+        return m.StandardProfile(bool(value))
+    if kind == "via_group":
+        return m.ViaGroup(bool(value))
+    if kind == "profile_known":
+        return m.ProfileKnown(bool(value))
     if kind == "all":
         return m.All(tuple(compile_matcher(v) for v in value))
     if kind == "any":
@@ -256,12 +267,25 @@ def _expected_key(e: Expected) -> tuple[str, int]:
     return (e.path, e.line)
 
 
-def _fixes(d: dict[str, Any], templates: _Templates) -> tuple[FixTemplate, ...]:
+def _case(doc: Document, spec: dict[str, Any], where: JsonPath) -> Case | None:
+    """The condition of a fix option or step: a file-scope match on the finding's component
+    (``engine._fixes``), so it must be able to hold in file scope."""
+    if "when" not in spec:
+        return None
+    when = _compile(doc, spec["when"], (*where, "when"))
+    if when.yields(Scope.FILE).never:
+        raise doc.error((*where, "when"), "this condition can never hold for a component")
+    return Case(when, spec["case"])
+
+
+def _fixes(doc: Document, d: dict[str, Any], templates: _Templates) -> tuple[FixTemplate, ...]:
     fixes = []
     for i, f in enumerate(d.get("fixes", [])):
         applies = tuple(f.get("applies_to", ()))
-        # An option offered only for component types is never shown on a finding without one.
-        has_component = bool(applies) and PERSONA_TYPE not in applies
+        case = _case(doc, f, ("fixes", i))
+        # An option offered only for component types, or under a condition on the component,
+        # is never shown on a finding without one.
+        has_component = (bool(applies) and PERSONA_TYPE not in applies) or case is not None
         # An option for grants through a group is shown only on findings that have one.
         through_group = bool(f.get("through_group", False))
         if through_group and Scope.PERSONA not in templates.scope:
@@ -272,9 +296,10 @@ def _fixes(d: dict[str, Any], templates: _Templates) -> tuple[FixTemplate, ...]:
                 ("fixes", i, "action"), "action mute-permission needs through_group: true"
             )
         extra = frozenset({"group"}) if through_group else frozenset()
+        steps = [s if isinstance(s, dict) else {"text": s} for s in f["steps"]]
         texts: list[tuple[JsonPath, str]] = [(("fixes", i, "title"), f["title"])]
-        texts += [(("fixes", i, "steps", j), step) for j, step in enumerate(f["steps"])]
-        title, *steps = (
+        texts += [(("fixes", i, "steps", j), step["text"]) for j, step in enumerate(steps)]
+        title, *checked = (
             templates.check(where, text, has_component=has_component, extra=extra)
             for where, text in texts
         )
@@ -282,16 +307,38 @@ def _fixes(d: dict[str, Any], templates: _Templates) -> tuple[FixTemplate, ...]:
             FixTemplate(
                 id=f["id"],
                 title=title,
-                steps=tuple(steps),
+                steps=tuple(checked),
                 action=f.get("action"),
                 applies_to=applies,
                 clone=CloneNaming(f["clone"]["name_suffix"], f["clone"]["label_suffix"])
                 if "clone" in f
                 else None,
                 through_group=through_group,
+                case=case,
+                step_cases=tuple(
+                    _case(doc, s, ("fixes", i, "steps", j)) for j, s in enumerate(steps)
+                )
+                if any("when" in s for s in steps)
+                else (),
             )
         )
     return tuple(fixes)
+
+
+def _variants(doc: Document, d: dict[str, Any], templates: _Templates) -> tuple[Variant, ...]:
+    out = []
+    for i, v in enumerate(d.get("variants", [])):
+        where: JsonPath = ("variants", i)
+        when = _compile(doc, v["when"], (*where, "when"))
+        for s in templates.scope:
+            if when.yields(s).never:
+                raise doc.error(
+                    (*where, "when"), f"this condition can never hold in scope {s.value}"
+                )
+        severity = Severity(v["severity"]) if "severity" in v else None
+        message = templates.check((*where, "message"), v["message"].strip())
+        out.append(Variant(when, v["case"], message, severity))
+    return tuple(out)
 
 
 def parse_rule(doc: Document) -> Rule:
@@ -332,13 +379,15 @@ def parse_rule(doc: Document) -> Rule:
         match=match,
         message=templates.check(("message",), d["message"].strip()),
         notes=notes,
-        fixes=_fixes(d, templates),
+        fixes=_fixes(doc, d, templates),
         docs=Docs(
             docs["why"].strip(), docs["how_to_fix"].strip(), tuple(docs.get("references", ()))
         ),
         examples=tuple(_example(doc, i, e) for i, e in enumerate(d.get("examples", []))),
         source=doc.path,
         reads_files="xpath" in _kinds(d["match"]),
+        variants=_variants(doc, d, templates),
+        folds=tuple(Fold(f["rule"], f["text"].strip()) for f in d.get("folds", ())),
     )
 
 

@@ -49,6 +49,8 @@ class Hit:
     # A grant repeated in its file (model.Grant): how many elements, and the first lines.
     occurrences: int = 1
     lines: tuple[int, ...] = ()
+    # The permission set group through which the persona holds the grant (persona hits).
+    via: Component | None = None
 
 
 def _lines(grant: Grant) -> tuple[int, ...]:
@@ -82,6 +84,9 @@ class Context:
 class ComponentSubject:
     component: Component
     ctx: Context
+    # When a fix option or step of a persona finding is chosen (engine.py): the group through
+    # which the persona holds the component's grant. None in a file-scope rule.
+    via: Component | None = None
 
 
 @dataclass(frozen=True)
@@ -323,6 +328,7 @@ def _persona_hit(
         tuple(dict.fromkeys(p for p in related if p != eg.grant.location.path)),
         occurrences=grant.count if grant else 1,
         lines=_lines(grant) if grant else (),
+        via=eg.group,
     )
 
 
@@ -500,6 +506,65 @@ class IntegrationSignal:
         if isinstance(subject, PersonaSubject):
             return NO
         return ((signal_of(subject.component) is not None) is self.value, ())
+
+
+@dataclass(frozen=True)
+class StandardProfile:
+    """The component is one of Salesforce's standard profiles (``sflint.standard``):
+    ``true``/``false``, or one of ``names`` (API or Setup names)."""
+
+    PROVIDES: ClassVar[frozenset[str]] = frozenset()
+
+    value: bool = True
+    names: frozenset[str] | None = None
+
+    def yields(self, scope: Scope) -> Yield:
+        return HITLESS if scope is Scope.FILE else NEVER
+
+    def evaluate(self, subject: Subject) -> Result:
+        if isinstance(subject, PersonaSubject):
+            return NO
+        found = subject.ctx.catalogue.standard.of(subject.component)
+        if found is not None and self.names is not None:
+            found = found if {found.name, found.setup_name} & self.names else None
+        return ((found is not None) is self.value, ())
+
+
+@dataclass(frozen=True)
+class ViaGroup:
+    """The finding's persona holds the component's grant through a permission set group
+    (fix options and steps only: ``engine`` sets ``ComponentSubject.via``)."""
+
+    PROVIDES: ClassVar[frozenset[str]] = frozenset()
+
+    value: bool
+
+    def yields(self, scope: Scope) -> Yield:
+        return HITLESS if scope is Scope.FILE else NEVER
+
+    def evaluate(self, subject: Subject) -> Result:
+        if isinstance(subject, PersonaSubject):
+            return NO
+        return ((subject.via is not None) is self.value, ())
+
+
+@dataclass(frozen=True)
+class ProfileKnown:
+    """The persona's access includes a profile of the project: without one, sflint cannot
+    tell what the user's profile grants (``.sflint.yml`` names none)."""
+
+    PROVIDES: ClassVar[frozenset[str]] = frozenset()
+
+    value: bool
+
+    def yields(self, scope: Scope) -> Yield:
+        return HITLESS if scope is Scope.PERSONA else NEVER
+
+    def evaluate(self, subject: Subject) -> Result:
+        if isinstance(subject, ComponentSubject):
+            return NO
+        has = any(c.type is ComponentType.PROFILE for c in subject.access.components)
+        return (has is self.value, ())
 
 
 @dataclass(frozen=True)
@@ -682,6 +747,9 @@ MATCHERS: tuple[type[Matcher], ...] = (
     Incomplete,
     Unresolved,
     IntegrationSignal,
+    StandardProfile,
+    ViaGroup,
+    ProfileKnown,
     Duplicate,
     XPath,
     All,

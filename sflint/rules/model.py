@@ -11,6 +11,15 @@ from sflint.rules.scope import Scope
 
 
 @dataclass(frozen=True)
+class Case:
+    """A condition on the component a fix option or step is for (evaluated as a file-scope
+    match, with ``via`` the group a persona holds it through), and how the docs word it."""
+
+    when: Matcher
+    text: str
+
+
+@dataclass(frozen=True)
 class FixTemplate:
     """A fix option as written in the rule file; ``steps`` are message templates."""
 
@@ -23,6 +32,29 @@ class FixTemplate:
     clone: CloneNaming | None = None
     # Offered only when the grant reaches the persona through a permission set group.
     through_group: bool = False
+    # Offered only when this holds for the finding's component.
+    case: Case | None = None
+    # Per step, the condition it is shown under (empty: every step always).
+    step_cases: tuple[Case | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A wording of the rule's finding for subjects where ``when`` holds: the message, and
+    the severity when it names one."""
+
+    when: Matcher
+    case: str
+    message: str
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Another rule whose finding on the same element this rule's finding covers."""
+
+    rule: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -96,3 +128,5 @@ class Rule:
     source: str  # the rule file, for error messages
     # The rule has an ``xpath`` matcher, which reads the files themselves.
     reads_files: bool = False
+    variants: tuple[Variant, ...] = ()
+    folds: tuple[Fold, ...] = ()

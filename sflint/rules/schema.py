@@ -68,7 +68,15 @@ SCHEMA: dict[str, Any] = {
                     # Offered only for a grant that reaches the persona through a permission
                     # set group; its texts may name {group}.
                     "through_group": {"type": "boolean"},
-                    "steps": {"type": "array", "items": _TEXT, "minItems": 1},
+                    # Offered only when ``when`` holds for the finding's component (``case``
+                    # says when, in words, for the docs).
+                    "when": {"$ref": "#/$defs/matcher"},
+                    "case": _TEXT,
+                    "steps": {
+                        "type": "array",
+                        "items": {"oneOf": [_TEXT, {"$ref": "#/$defs/case_step"}]},
+                        "minItems": 1,
+                    },
                     # How the clone of a clone option is named (required with that action).
                     "clone": {
                         "type": "object",
@@ -80,12 +88,43 @@ SCHEMA: dict[str, Any] = {
                         },
                     },
                 },
+                "dependentRequired": {"when": ["case"], "case": ["when"]},
                 "if": {
                     "required": ["action"],
                     "properties": {"action": {"const": "clone-without-permission"}},
                 },
                 "then": {"required": ["clone"]},
                 "else": {"not": {"required": ["clone"]}},
+            },
+        },
+        # The first variant whose ``when`` holds for the subject replaces the message (and
+        # the severity, if it names one): a finding worded for what sflint can see.
+        "variants": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["when", "case", "message"],
+                "properties": {
+                    "when": {"$ref": "#/$defs/matcher"},
+                    "case": _TEXT,
+                    "severity": {"enum": ["error", "warning", "note"]},
+                    "message": _TEXT,
+                },
+            },
+        },
+        # Findings of another rule on the same element (path, line, permission) that this
+        # rule's finding says already: they are dropped, and ``text`` is added to this one.
+        "folds": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["rule", "text"],
+                "properties": {
+                    "rule": {"type": "string", "pattern": "^[A-Z][A-Z0-9]{1,9}[0-9]{3}$"},
+                    "text": _TEXT,
+                },
             },
         },
         "docs": {
@@ -130,6 +169,12 @@ SCHEMA: dict[str, Any] = {
         },
     },
     "$defs": {
+        "case_step": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["when", "case", "text"],
+            "properties": {"when": {"$ref": "#/$defs/matcher"}, "case": _TEXT, "text": _TEXT},
+        },
         "example_files": {
             "oneOf": [
                 _TEXT,
@@ -209,6 +254,22 @@ SCHEMA: dict[str, Any] = {
                 "unresolved_reference": {"const": True},
                 "incomplete_access": {"const": True},
                 "integration_signal": {"type": "boolean"},
+                # One of Salesforce's standard profiles (true/false), or one of these names.
+                "standard_profile": {
+                    "oneOf": [
+                        {"type": "boolean"},
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["names"],
+                            "properties": {"names": _NAMES},
+                        },
+                    ]
+                },
+                # Fix options and steps: the persona holds the grant through a group.
+                "via_group": {"type": "boolean"},
+                # Persona scope: the access includes a profile of the project.
+                "profile_known": {"type": "boolean"},
                 "duplicate_component": {"const": True},
                 "all": {"type": "array", "items": {"$ref": "#/$defs/matcher"}, "minItems": 1},
                 "any": {"type": "array", "items": {"$ref": "#/$defs/matcher"}, "minItems": 1},
