@@ -62,11 +62,20 @@ def _standard(finding: Finding, hit: Hit, values: dict[str, str], catalogue: Cat
     change its permissions (sflint.standard): at most a note, saying whose profile it is and
     what an admin can do instead, and with no fix that edits the profile."""
     component = hit.component
-    permission = values.get("permission")
     profile = catalogue.standard.locked(component) if component is not None else None
-    # Only a real permission is Salesforce's doing; a name Salesforce does not know is an
-    # edit to the file, which the file's owner can undo.
-    if profile is None or permission is None or not catalogue.known(permission):
+    # A user permission, or an object's access ("you can never edit the object permissions
+    # on a standard profile", Force.com Fundamentals, Standard Profiles). Only a real
+    # permission is Salesforce's doing; a name Salesforce does not know is an edit to the
+    # file, which the file's owner can undo.
+    if "object" in values and "access" in values:
+        permission = f"{values['access']} on {values['object']}"
+        label = permission
+    else:
+        permission = values.get("permission", "")
+        label = values.get("label", permission)
+        if not catalogue.known(permission):
+            return finding
+    if profile is None:
         return finding
     name = describe_standard(profile)
     said = (
@@ -83,7 +92,6 @@ def _standard(finding: Finding, hit: Hit, values: dict[str, str], catalogue: Cat
             " edit; --fix leaves it unchanged. Move the user to a custom profile (a clone of"
             f" it) without {permission}, or grant through permission sets."
         )
-    label = values.get("label", permission)
     option = FixOption(
         STANDARD_FIX,
         f"Move the user off Salesforce's standard profile {profile.setup_name}",

@@ -28,17 +28,19 @@ def _found(project: Path) -> list[tuple[str, str, int, Severity]]:
 def test_findings_on_standard_profiles_are_notes_that_say_so() -> None:
     assert _found(CASE) == [
         # Named in .sflint.yml by its Setup name, System Administrator; its SFL005 is folded in.
-        ("SFL001", f"{PROFILES}/Admin.profile-meta.xml", 11, Severity.NOTE),
+        ("SFL001", f"{PROFILES}/Admin.profile-meta.xml", 21, Severity.NOTE),
         (
             "SFL001",
             f"{PROFILES}/Minimum Access - API Only Integrations.profile-meta.xml",
             18,
             Severity.ERROR,
         ),
-        ("SFL008", f"{PROFILES}/Admin.profile-meta.xml", 16, Severity.NOTE),
+        ("SFL008", f"{PROFILES}/Admin.profile-meta.xml", 26, Severity.NOTE),
         ("SFL009", f"{PROFILES}/Chatter Free User.profile-meta.xml", 6, Severity.NOTE),
         ("SFL009", f"{PROFILES}/Standard.profile-meta.xml", 6, Severity.NOTE),  # no <custom>
         ("SFL009", f"{PROFILES}/Support Agent.profile-meta.xml", 6, Severity.WARNING),
+        # Object access too: "you can never edit the object permissions on a standard profile".
+        ("SFL016", f"{PROFILES}/Admin.profile-meta.xml", 6, Severity.NOTE),
     ]
     by_place = {(f.path.rpartition("/")[2], f.rule): f for f in run_check(CASE).findings}
     admin = by_place[("Admin.profile-meta.xml", "SFL008")]
@@ -51,6 +53,8 @@ def test_findings_on_standard_profiles_are_notes_that_say_so() -> None:
     )
     assert [o.id for o in admin.fixes] == ["standard-profile"]
     assert [o.action for o in admin.fixes] == [None]
+    objects = by_place[("Admin.profile-meta.xml", "SFL016")]
+    assert "should not have View All, Modify All on Account, move that user" in objects.message
     chatter = by_place[("Chatter Free User.profile-meta.xml", "SFL009")]
     assert "Profile Chatter Free User is one of Salesforce's standard profiles" in chatter.message
     custom = by_place[("Support Agent.profile-meta.xml", "SFL009")]
@@ -102,7 +106,7 @@ def test_fix_never_edits_a_standard_profile_and_says_why(
     code, _, err = run_cli(capsys, "check", str(project), "--fix")
     assert admin.read_bytes() == before
     assert (
-        f"{PROFILES}/Admin.profile-meta.xml:11: not fixed: profile Admin (System Administrator"
+        f"{PROFILES}/Admin.profile-meta.xml:21: not fixed: profile Admin (System Administrator"
         " in Setup) is Salesforce's standard profile, whose permissions no one can edit; --fix"
         " leaves it unchanged."
     ) in err
@@ -110,7 +114,7 @@ def test_fix_never_edits_a_standard_profile_and_says_why(
     assert "<enabled>false</enabled>\n        <name>TwoFactorApi</name>" in api_only.read_text()
     assert code == 0  # notes and the SFL009 warning on the custom profile remain
     code, _, err = run_cli(capsys, "check", str(project), "--fix", "--fix-strategy", "clone")
-    assert f"{PROFILES}/Admin.profile-meta.xml:11: not fixed: profile Admin" in err
+    assert f"{PROFILES}/Admin.profile-meta.xml:21: not fixed: profile Admin" in err
     assert admin.read_bytes() == before
 
 
