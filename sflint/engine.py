@@ -59,8 +59,9 @@ def _fixes(
 
 def _standard(finding: Finding, hit: Hit, values: dict[str, str], catalogue: Catalogue) -> Finding:
     """A finding on what one of Salesforce's standard profiles grants, when an admin cannot
-    change its permissions (sflint.standard): at most a note, saying whose profile it is and
-    what an admin can do instead, and with no fix that edits the profile."""
+    change its permissions (sflint.standard): an error stays an error, anything else is at
+    most a note; each says whose profile it is and what an admin can do instead, with no
+    fix that edits the profile."""
     component = hit.component
     profile = catalogue.standard.locked(component) if component is not None else None
     # A user permission, or an object's access ("you can never edit the object permissions
@@ -105,7 +106,13 @@ def _standard(finding: Finding, hit: Hit, values: dict[str, str], catalogue: Cat
         ),
         refusal=refusal,
     )
-    severity = Severity.NOTE if finding.severity.rank > Severity.NOTE.rank else finding.severity
+    # An advisory (least privilege, a waiver) about what Salesforce set is at most a note: no
+    # one can change it in the profile. An error stays one: what it says breaks (an
+    # integration user's API login needs a second factor) breaks on a standard profile too,
+    # and the user can be moved off it, as the message says.
+    severity = finding.severity
+    if severity is not Severity.ERROR:
+        severity = Severity.NOTE
     return replace(
         finding,
         severity=severity,

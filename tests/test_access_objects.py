@@ -189,6 +189,30 @@ def test_object_view_all_and_modify_all_on_an_integration_persona(tmp_path: Path
     ]
 
 
+def test_object_flags_implied_by_view_all_data_are_not_findings_of_their_own(
+    tmp_path: Path,
+) -> None:
+    # Sync (in the persona's group) enables View All Data: the View All on Account and Case
+    # it implies is SFL008's finding; the Modify All on Order beyond it is still SFL016's.
+    root = _project(tmp_path)
+    sync = root / PS / "Sync.permissionset-meta.xml"
+    text = sync.read_text()
+    sync.write_text(
+        text.replace(
+            "</PermissionSet>",
+            "    <userPermissions>\n        <enabled>true</enabled>\n"
+            "        <name>ViewAllData</name>\n    </userPermissions>\n</PermissionSet>",
+        )
+    )
+    order = root / PS / "Beta2/objectSettings/Order.objectSettings-meta.xml"
+    order.write_text(order.read_text().replace("<modifyAllRecords>false", "<modifyAllRecords>true"))
+    findings = run_check(root, select=("SFL016",)).findings
+    assert [(f.rule, f.path, f.line, f.key) for f in findings] == [
+        ("SFL016", f"{PS}/Beta2/objectSettings/Order.objectSettings-meta.xml", 3, "Order"),
+    ]
+    assert "holds Modify All on Order" in findings[0].message
+
+
 def test_a_set_with_only_modify_all_shows_it_not_an_empty_tree(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -25,10 +25,11 @@ def _found(project: Path) -> list[tuple[str, str, int, Severity]]:
     return sorted((f.rule, f.path, f.line, f.severity) for f in run_check(project).findings)
 
 
-def test_findings_on_standard_profiles_are_notes_that_say_so() -> None:
+def test_findings_on_standard_profiles_are_notes_that_say_so_but_errors_stay_errors() -> None:
     assert _found(CASE) == [
         # Named in .sflint.yml by its Setup name, System Administrator; its SFL005 is folded in.
-        ("SFL001", f"{PROFILES}/Admin.profile-meta.xml", 21, Severity.NOTE),
+        # Still an error: the API login breaks whoever set the permission (move the user).
+        ("SFL001", f"{PROFILES}/Admin.profile-meta.xml", 21, Severity.ERROR),
         (
             "SFL001",
             f"{PROFILES}/Minimum Access - API Only Integrations.profile-meta.xml",
@@ -54,7 +55,8 @@ def test_findings_on_standard_profiles_are_notes_that_say_so() -> None:
     assert [o.id for o in admin.fixes] == ["standard-profile"]
     assert [o.action for o in admin.fixes] == [None]
     objects = by_place[("Admin.profile-meta.xml", "SFL016")]
-    assert "should not have View All, Modify All on Account, move that user" in objects.message
+    # View All on Account is implied by the View All Data it holds (SFL008): not repeated.
+    assert "should not have Modify All on Account, move that user" in objects.message
     chatter = by_place[("Chatter Free User.profile-meta.xml", "SFL009")]
     assert "Profile Chatter Free User is one of Salesforce's standard profiles" in chatter.message
     custom = by_place[("Support Agent.profile-meta.xml", "SFL009")]
@@ -112,7 +114,9 @@ def test_fix_never_edits_a_standard_profile_and_says_why(
     ) in err
     # The editable one is fixed as any profile is: an explicit false.
     assert "<enabled>false</enabled>\n        <name>TwoFactorApi</name>" in api_only.read_text()
-    assert code == 0  # notes and the SFL009 warning on the custom profile remain
+    # The SFL001 on the standard profile remains an error: --fix cannot edit that profile,
+    # the admin moves the user off it.
+    assert code == 1
     code, _, err = run_cli(capsys, "check", str(project), "--fix", "--fix-strategy", "clone")
     assert f"{PROFILES}/Admin.profile-meta.xml:21: not fixed: profile Admin" in err
     assert admin.read_bytes() == before

@@ -258,7 +258,8 @@ class UserPermission:
 class ObjectPermission:
     """An ``<objectPermissions>`` entry that enables any of ``access`` (on one of
     ``objects``, when given); in a persona rule, as the persona holds it (a flag its group's
-    muting set mutes is not held). One hit per entry."""
+    muting set mutes is not held, nor is a flag the persona holds on every object through View
+    All Data or Modify All Data: ``_org_wide``). One hit per entry."""
 
     PROVIDES: ClassVar[frozenset[str]] = frozenset({"object", "access"}) | COMPONENT_PLACEHOLDERS
 
@@ -286,13 +287,37 @@ class ObjectPermission:
             return (bool(hits), tuple(hits))
         seen: set[Location] = set()
         muting: dict[str, list[str]] = {}
+        implied = _org_wide(subject.access)
         for eo in subject.access.objects:
-            values = self._held(eo.grant, eo.access)
+            values = self._held(eo.grant, tuple(a for a in eo.access if a not in implied))
             if not values or eo.grant.location in seen:
                 continue
             seen.add(eo.grant.location)
             hits.append(_persona_hit(eo, eo.grant.object, subject.access, values, muting))
         return (bool(hits), tuple(hits))
+
+
+# Modify All Data comes with Read, Create, Edit, Delete, View All and Modify All on every
+# standard and custom object, and with View All Data (Salesforce Help, Knowledge Article
+# 000321298, "Modify All Data permission"); View All Data reads every record of every object
+# regardless of sharing, as each object's View All does for one. So a persona that holds them
+# holds those flags everywhere: that is SFL008's finding, and the object flags they imply
+# (listed on every object of the retrieved profiles that hold them, hundreds per profile on
+# real repositories) are not findings of their own; the admin acts on the one permission.
+_IMPLIED_BY: tuple[tuple[str, frozenset[ObjectAccess]], ...] = (
+    ("ViewAllData", frozenset({ObjectAccess.VIEW_ALL})),
+    ("ModifyAllData", frozenset({ObjectAccess.VIEW_ALL, ObjectAccess.MODIFY_ALL})),
+)
+
+
+def _org_wide(access: Access) -> frozenset[ObjectAccess]:
+    """The object flags the persona holds on every object through an org-wide permission."""
+    held = {eg.grant.name for eg in access.grants if eg.grant.enabled and eg.muted_by is None}
+    out: frozenset[ObjectAccess] = frozenset()
+    for name, flags in _IMPLIED_BY:
+        if name in held:
+            out |= flags
+    return out
 
 
 def _persona_hit(
