@@ -91,10 +91,17 @@ def read_bytes(path: Path, root: Path | None, limit: int) -> bytes:
     swapped in cannot hang the run); its type and size are checked on the open descriptor,
     and at most ``limit`` bytes are ever read, even from a file that grows meanwhile.
     """
-    real = check_regular(path, root)
+    return read_no_follow(check_regular(path, root), limit)
+
+
+def read_no_follow(path: Path, limit: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes, else
+    Refused: a last link is never followed, a FIFO cannot block, type and size are checked
+    on the open descriptor, and no more than ``limit`` bytes are read from a growing file.
+    (Also the cache's reader of its own files, which are not inside the project.)"""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(real, flags | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise Refused(f"cannot be read: {exc.strerror}") from None
     try:
@@ -107,7 +114,7 @@ def read_bytes(path: Path, root: Path | None, limit: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            chunk = os.read(fd, min(1 << 22, limit + 1 - size))
             if not chunk:
                 break
             chunks.append(chunk)

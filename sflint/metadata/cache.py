@@ -50,6 +50,7 @@ from sflint.model import (
     ProblemKind,
     Suppression,
 )
+from sflint.safeio import Refused, read_no_follow
 
 # Bump when the reader's output for the same bytes changes (a new element read, a message
 # reworded): every entry written before is then a miss.
@@ -301,26 +302,12 @@ def project_file(cache_dir: Path, root: Path, kind: str) -> Path:
 
 
 def _read_regular(path: Path, limit: int) -> bytes:
-    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes; the last
-    component is never followed as a link, and a FIFO cannot block (OSError otherwise)."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    """The bytes of ``path`` under the file-access policy's own reader (no link followed, no
+    FIFO opened, bounded); OSError, which every caller treats as a miss, otherwise."""
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            raise OSError(f"{path}: not a regular file within the limit")
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 22, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            raise OSError(f"{path}: grew over the limit")
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+        return read_no_follow(path, limit)
+    except Refused as exc:
+        raise OSError(f"{path}: {exc.reason}") from None
 
 
 def load_pack(cache_dir: Path, root: Path) -> Pack:
