@@ -14,7 +14,13 @@ are weak signals and wrong often enough):
   Data, and no permission that only a person in the user interface uses.
 
 Names are split into words (``IEC_SAP_Integration_APIOnly`` is iec sap integration api only)
-with no regular expression that could backtrack on a hostile name.
+with no regular expression that could backtrack on a hostile name, so a word is only ever a
+whole word: ``Rapid``, ``Therapist`` and ``Capital`` hold no "api". A word that the name
+negates says the opposite and is no signal: ``System Administrator (non-API user)``, ``No
+API``, ``Not an Integration``, ``Non-Integration`` (a real repository's admin profile
+"(non-API user)" was a medium candidate, with four SFL008 warnings on it). Only the negated
+word is discounted: ``Integration_User_No_API_MFA`` (the name of a clone ``--fix`` writes)
+still reads as an integration user's.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ from sflint.model import Component, ComponentType, Confidence
 # Words that name an integration user on their own, and pairs of words that do together.
 _WORDS = frozenset({"integration", "integrations", "api"})
 _PAIRS = frozenset({("service", "account"), ("system", "user")})
+# Words that negate the signal word they come before ("non-API", "not an integration"), and
+# the articles that may stand between.
+_NEGATIONS = frozenset({"non", "no", "not", "without"})
+_ARTICLES = frozenset({"a", "an", "the"})
 # What the component itself must enable for a named candidate to be medium.
 API_ENABLED = "ApiEnabled"
 BROAD = ("ViewAllData", "ModifyAllData")
@@ -76,13 +86,27 @@ def words(name: str) -> list[str]:
     return out
 
 
+def _negated(found: list[str], at: int) -> bool:
+    """Whether the word at ``at`` follows a negation, articles between (``not an``)."""
+    before = at - 1
+    while before >= 0 and found[before] in _ARTICLES:
+        before -= 1
+    return before >= 0 and found[before] in _NEGATIONS
+
+
+def reads_like_integration(name: str) -> bool:
+    """Whether ``name`` holds a signal word (or pair of words) that it does not negate."""
+    found = words(name)
+    for i, (word, after) in enumerate(itertools.zip_longest(found, found[1:], fillvalue="")):
+        if (word in _WORDS or (word, after) in _PAIRS) and not _negated(found, i):
+            return True
+    return False
+
+
 def integration_name(component: Component) -> str | None:
     """The component's API name or label when it reads like an integration user's."""
     for name in (component.name, component.label):
-        if not name:
-            continue
-        found = words(name)
-        if _WORDS.intersection(found) or any(p in _PAIRS for p in itertools.pairwise(found)):
+        if name and reads_like_integration(name):
             return name
     return None
 

@@ -126,6 +126,35 @@ def _component(ctype: ComponentType, name: str, *enabled: str) -> Component:
             None,
         ),
         (ComponentType.PERMISSION_SET, "Systems User", (), None),
+        # A name that says the opposite is no signal (a real admin profile was medium).
+        (
+            ComponentType.PROFILE,
+            "System Administrator (non-API user)",
+            ("ApiEnabled", "ViewAllData", "LightningExperienceUser"),
+            None,
+        ),
+        (ComponentType.PROFILE, "Non API", ("ApiEnabled",), None),
+        (ComponentType.PROFILE, "No API Access", ("ModifyAllData",), None),
+        (ComponentType.PERMISSION_SET, "Not_an_Integration", ("ApiEnabled",), None),
+        (ComponentType.PERMISSION_SET, "Non-Integration Users", ("ApiEnabled",), None),
+        (ComponentType.PERMISSION_SET, "NonIntegration", ("ApiEnabled",), None),
+        (ComponentType.PERMISSION_SET, "Not a Service Account", ("ApiEnabled",), None),
+        (ComponentType.PERMISSION_SET, "Without API", (), None),
+        # Only the negated word is discounted: the clone --fix writes stays a candidate.
+        (
+            ComponentType.PERMISSION_SET,
+            "Integration_User_No_API_MFA",
+            ("ApiEnabled",),
+            Confidence.MEDIUM,
+        ),
+        (ComponentType.PERMISSION_SET, "API_User_No_API_MFA", (), Confidence.LOW),
+        # Whole words only: no "api" inside another word.
+        (ComponentType.PROFILE, "Rapid Response", ("ApiEnabled",), None),
+        (ComponentType.PROFILE, "Therapist", ("ApiEnabled",), None),
+        (ComponentType.PERMISSION_SET, "Capital_Markets", ("ViewAllData",), None),
+        (ComponentType.PERMISSION_SET, "Apiary", ("ApiEnabled",), None),
+        (ComponentType.PERMISSION_SET, "Serviceaccount", ("ApiEnabled",), None),
+        (ComponentType.PERMISSION_SET, "RapidAPI_Sync", ("ApiEnabled",), Confidence.MEDIUM),
         (ComponentType.PERMISSION_SET_GROUP, "Integration", (), None),
     ],
 )
@@ -134,6 +163,22 @@ def test_candidate_levels(
 ) -> None:
     found = candidate(_component(ctype, name, *enabled))
     assert (found.confidence if found else None) is expected
+
+
+def test_a_name_that_negates_the_signal_is_no_persona(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The profile of a real repository: an admin's, named for not being an API user. Its
+    # View All Data gave four SFL008 warnings on a medium candidate; now nothing at all.
+    admin = f"{PROFILES}/System Administrator %28non-API user%29.profile-meta.xml"
+    granted = ("ApiEnabled", "LightningExperienceUser", "ModifyAllData", "ViewAllData")
+    files = {admin: _profile(*granted)}
+    root = _project(tmp_path, files=files)
+    code, out, _ = run(capsys, "check", str(root), "--format", "json", "--min-confidence", "low")
+    assert code == 0
+    assert _found(out) == []
+    code, out, _ = run(capsys, "access", "--path", str(root), "--min-confidence", "low")
+    assert code == 0 and "non-API" not in out
 
 
 def test_signal_says_why() -> None:
