@@ -113,11 +113,17 @@ def account(
                 candidates.pop(0)  # used up: never looked at again (linear overall)
         return at, taken
 
-    for i, f in enumerate(findings):
-        out[i] = take(by_place.get((f.fingerprint, f.path)), f.occurrences, out[i])
-    for i, f in enumerate(findings):
-        if out[i][1] < f.occurrences:
-            out[i] = take(by_print.get(f.fingerprint), f.occurrences, out[i])
+    # What is counted is each finding's units (``Finding.units``): the finding, or each
+    # element of an aggregated one, so that an entry for one element never accepts another.
+    units = [(i, unit) for i, f in enumerate(findings) for unit in f.units]
+    got = [0] * len(units)
+    for n, (i, (fp, path, want)) in enumerate(units):
+        at, got[n] = take(by_place.get((fp, path)), want, (None, 0))
+        out[i] = (out[i][0] if out[i][0] is not None else at, out[i][1] + got[n])
+    for n, (i, (fp, _, want)) in enumerate(units):
+        if got[n] < want:
+            at, more = take(by_print.get(fp), want - got[n], (None, 0))
+            out[i] = (out[i][0] if out[i][0] is not None else at, out[i][1] + more)
     used = [count - n for (_, _, count), n in zip(known, left, strict=True)]
     return out, used
 
@@ -131,19 +137,23 @@ def render(findings: Iterable[Finding]) -> str:
     counts: dict[tuple[str, ...], int] = {}
     shown: dict[tuple[str, ...], dict[str, Any]] = {}
     for f in findings:
-        entry: dict[str, Any] = {
-            "fingerprint": f.fingerprint,
-            "rule": f.rule,
-            "component": {"type": f.type_name, "name": f.component_name},
-            "permission": f.key,
-            "persona": f.persona,
-            "path": f.path,
-        }
-        order = (f.path, f.rule, f.type_name, f.component_name, f.key, f.persona or "")
-        key: tuple[str, ...] = (*order, f.fingerprint)
-        # Each copy of a grant its file repeats counts (one finding, ``occurrences``).
-        counts[key] = counts.get(key, 0) + f.occurrences
-        shown[key] = entry
+        # An aggregated finding is one entry per element (what ``account`` counts): each is
+        # accepted, and paid off, on its own.
+        keys = [i.key for i in f.items] if f.items else [f.key]
+        for permission, (fp, path, copies) in zip(keys, f.units, strict=True):
+            entry: dict[str, Any] = {
+                "fingerprint": fp,
+                "rule": f.rule,
+                "component": {"type": f.type_name, "name": f.component_name},
+                "permission": permission,
+                "persona": f.persona,
+                "path": path,
+            }
+            order = (path, f.rule, f.type_name, f.component_name, permission, f.persona or "")
+            key: tuple[str, ...] = (*order, fp)
+            # Each copy of a grant its file repeats counts (one finding, ``occurrences``).
+            counts[key] = counts.get(key, 0) + copies
+            shown[key] = entry
     lines = []
     for place in sorted(shown):
         entry = shown[place]

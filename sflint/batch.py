@@ -349,6 +349,8 @@ def _prefix(root: Path, base: Path) -> str:
 
 
 def _rebase(findings: tuple[Finding, ...], prefix: str) -> tuple[Finding, ...]:
+    from sflint.model import prefixed
+
     if not prefix:
         return findings
     return tuple(
@@ -356,6 +358,7 @@ def _rebase(findings: tuple[Finding, ...], prefix: str) -> tuple[Finding, ...]:
             f,
             path=prefix + f.path,
             related_paths=tuple(prefix + p for p in f.related_paths),
+            items=prefixed(f.items, prefix),
             waiver=f.waiver and replace(f.waiver, location=_moved(f.waiver.location, prefix)),
         )
         for f in findings

@@ -188,9 +188,16 @@ def _load(where: Path, top: Path, options: LoadOptions, side: Side) -> tuple[Loa
 
 
 def _rebase(findings: tuple[Finding, ...], prefix: str) -> tuple[Finding, ...]:
+    from sflint.model import prefixed
+
     if not prefix:
         return findings
     return tuple(
-        replace(f, path=prefix + f.path, related_paths=tuple(prefix + p for p in f.related_paths))
+        replace(
+            f,
+            path=prefix + f.path,
+            related_paths=tuple(prefix + p for p in f.related_paths),
+            items=prefixed(f.items, prefix),
+        )
         for f in findings
     )

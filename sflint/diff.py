@@ -450,8 +450,11 @@ def compare(
     personas = _persona_diffs(
         _held(base.accesses, base.prefix), _held(head.accesses, head.prefix), names, catalogue
     )
-    old = {f.fingerprint for f in base.findings}
-    new = {f.fingerprint for f in head.findings}
+    # By the elements each finding stands for (``Finding.units``): an aggregated finding
+    # that gains an object is introduced again (its message counts them all); one is
+    # resolved when none of its elements is left (losing some shows as lost access).
+    old = {u[0] for f in base.findings for u in f.units}
+    new = {u[0] for f in head.findings for u in f.units}
     return Diff(
         base=base_side,
         head=head_side,
@@ -460,9 +463,11 @@ def compare(
         renamed=renamed,
         personas=personas,
         introduced=tuple(
-            sorted((f for f in head.findings if f.fingerprint not in old), key=_order)
+            sorted((f for f in head.findings if any(u[0] not in old for u in f.units)), key=_order)
         ),
-        resolved=tuple(sorted((f for f in base.findings if f.fingerprint not in new), key=_order)),
+        resolved=tuple(
+            sorted((f for f in base.findings if all(u[0] not in new for u in f.units)), key=_order)
+        ),
         fail_on=fail_on,
     )
 

@@ -8,19 +8,23 @@ from dataclasses import replace
 from sflint.access import Access, Index, Persona, type_word
 from sflint.catalogue import Catalogue
 from sflint.model import (
+    AGGREGATE_KEY,
     PERSONA_TYPE,
+    SHOWN_LINES,
     STANDARD_FIX,
     Component,
     ComponentType,
     Confidence,
     Finding,
     FixOption,
+    Item,
+    ObjectAccess,
     Severity,
 )
 from sflint.rules.matchers import ComponentSubject, Context, Hit, PersonaSubject, Subject
-from sflint.rules.model import Case, FixTemplate, Rule, Variant
-from sflint.rules.scope import Scope
-from sflint.rules.template import fill
+from sflint.rules.model import Aggregate, Case, FixTemplate, Rule, Variant
+from sflint.rules.scope import SHARED_PLACEHOLDERS, Scope
+from sflint.rules.template import fill, placeholders
 from sflint.standard import describe as describe_standard
 
 
@@ -68,7 +72,14 @@ def _standard(finding: Finding, hit: Hit, values: dict[str, str], catalogue: Cat
     # on a standard profile", Force.com Fundamentals, Standard Profiles). Only a real
     # permission is Salesforce's doing; a name Salesforce does not know is an edit to the
     # file, which the file's owner can undo.
-    if "object" in values and "access" in values:
+    if len(hit.items) == 1:  # an aggregated finding on one element: as a finding on it
+        values = {**values, **dict(hit.items[0].values)}
+    if len(hit.items) > 1:  # what its elements hold, together
+        held = {p for i in hit.items for k, v in i.values if k == "access" for p in v.split(", ")}
+        flags = " or ".join(a.label for a in ObjectAccess if a.label in held)
+        permission = f"{flags} on {values['count']}" if flags else values.get("items", "")
+        label = permission
+    elif "object" in values and "access" in values:
         permission = f"{values['access']} on {values['object']}"
         label = permission
     else:
@@ -146,6 +157,100 @@ def repeated(occurrences: int, lines: tuple[int, ...]) -> str:
     return f"Granted {occurrences:,} times in this file (lines {where})."
 
 
+def _values(hit: Hit, persona: Persona | None) -> dict[str, str]:
+    """What a finding on ``hit`` fills its templates with: what
+    rules.scope.SCOPE_PLACEHOLDERS promises the loader, and the hit's own values."""
+    values = dict(hit.values)
+    if hit.component is not None:
+        values.setdefault("component", hit.component.name)
+        values.setdefault("component_type", type_word(hit.component.type))
+    if persona is not None:
+        values["persona"] = persona.name
+        values["signal"] = _signal(persona)
+        values.setdefault("chain", persona.name)
+    values["path"] = hit.location.path
+    return values
+
+
+# How many elements an aggregated finding's message names before "and N more".
+SHOWN_ITEMS = 3
+
+
+def _aggregated(
+    rule: Rule, how: Aggregate, hits: tuple[Hit, ...], persona: Persona | None
+) -> list[Hit]:
+    """``hits`` of one subject as ``rule.aggregate`` asks: one per component, at its first
+    element, standing for every element of it. An element that a comment suppresses for the
+    rule is left out of that hit, so that the comment accepts only what it is written for:
+    the elements under one comment are a hit of their own (its finding is then suppressed,
+    with that comment's reason), and the hit of the rest is suppressed only if every element
+    is, each by its comment."""
+    groups: dict[object, list[Hit]] = {}
+    for h in hits:
+        c = h.component
+        groups.setdefault(None if c is None else (c.type, c.name, c.files), []).append(h)
+    out: list[Hit] = []
+    for members in groups.values():
+        members.sort(key=lambda h: (h.location.path, h.location.line))
+        marks = members[0].component.suppressions if members[0].component else ()
+        open_: list[Hit] = []
+        covered: dict[int, list[Hit]] = {}  # by the comment (its index) that suppresses them
+        for h in members:
+            at = next(
+                (i for i, m in enumerate(marks) if m.covers_at(rule.id, rule.name, h.location)),
+                None,
+            )
+            if at is None:
+                open_.append(h)
+            else:
+                covered.setdefault(at, []).append(h)
+        if open_:
+            out.append(_merge(how, open_, persona, AGGREGATE_KEY))
+        for under in covered.values():
+            # One element under its own comment keeps the identity a finding on it alone has.
+            out.append(
+                _merge(how, under, persona, under[0].key if len(under) == 1 else AGGREGATE_KEY)
+            )
+    return out
+
+
+def _merge(how: Aggregate, hits: list[Hit], persona: Persona | None, key: str) -> Hit:
+    """One hit for ``hits`` (one component's, in order), at the first."""
+    first = hits[0]
+    names = tuple(dict.fromkeys(placeholders(how.item)))
+    items: list[Item] = []
+    texts: list[str] = []
+    for h in hits:
+        values = _values(h, persona)
+        items.append(
+            Item(h.key, h.location, tuple((n, values.get(n, "")) for n in names), h.occurrences)
+        )
+        # "and 1 more" would take the room of the one it stands for.
+        if len(texts) < SHOWN_ITEMS or len(hits) == SHOWN_ITEMS + 1:
+            texts.append(fill(how.item, values))
+    more = len(items) - len(texts)
+    if more:
+        listed = f"{', '.join(texts)} and {more:,} more"
+    else:
+        listed = texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} and {texts[-1]}"
+    count = f"{len(items):,} {how.one if len(items) == 1 else how.other}"
+    shared = [(k, v) for k, v in first.values if k in SHARED_PLACEHOLDERS or k == "chain"]
+    occurrences = sum(i.count for i in items)
+    here = first.location.path
+    related = (p for h in hits for p in (h.location.path, *h.related) if p != here)
+    return Hit(
+        first.location,
+        key,
+        first.component,
+        (*shared, ("count", count), ("items", listed)),
+        tuple(dict.fromkeys(related)),
+        occurrences=occurrences,
+        lines=tuple(i.location.line for i in items[:SHOWN_LINES]) if occurrences > 1 else (),
+        via=first.via,
+        items=tuple(items),
+    )
+
+
 def _finding(
     rule: Rule,
     hit: Hit,
@@ -154,24 +259,16 @@ def _finding(
     ctx: Context,
     variant: Variant | None = None,
 ) -> Finding:
-    # The values filled here are what rules.scope.SCOPE_PLACEHOLDERS promises the loader.
     component: Component | None = hit.component
-    values = dict(hit.values)
+    values = _values(hit, persona)
     ctype: ComponentType | None = None  # a finding about the persona as a whole
     cname = persona.name if persona else ""
     if component is not None:
-        values.setdefault("component", component.name)
-        values.setdefault("component_type", type_word(component.type))
         ctype, cname = component.type, component.name
-    if persona is not None:
-        values["persona"] = persona.name
-        values["signal"] = _signal(persona)
-        values.setdefault("chain", persona.name)
-    values["path"] = hit.location.path
     message = fill(variant.message if variant else rule.message, values)
     for note in notes:
         message = f"{message} {fill(note, values)}"
-    if hit.occurrences > 1:
+    if hit.occurrences > 1 and not hit.items:
         # One finding for every element of the file that grants the same (model.Grant).
         message = f"{message} {repeated(hit.occurrences, hit.lines)}"
     # A fix option names the types it is for, "Persona" among them (rules/schema.py).
@@ -196,6 +293,7 @@ def _finding(
         confidence=persona.confidence if persona else Confidence.HIGH,
         occurrences=hit.occurrences,
         lines=hit.lines,
+        items=hit.items,
     )
     return _standard(finding, hit, values, ctx.catalogue)
 
@@ -244,6 +342,8 @@ def evaluate(
             # persona's note matcher reads all its grants, for each of thousands of hits).
             notes = tuple(n.text for n in rule.notes if n.when.evaluate(subject)[0])
             variant = next((v for v in rule.variants if v.when.evaluate(subject)[0]), None)
+            if rule.aggregate is not None:  # the loader allows it only where there are hits
+                hits = tuple(_aggregated(rule, rule.aggregate, hits, persona))
             for hit in hits or (anchor,):
                 f = _finding(rule, hit, persona, notes, ctx, variant)
                 findings.setdefault((f.rule, f.path, f.line, f.key, f.persona or ""), f)

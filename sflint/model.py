@@ -190,11 +190,16 @@ class Suppression:
     reason: str = ""
 
     def covers(self, finding: Finding) -> bool:
-        if finding.path != self.location.path:
+        return self.covers_at(finding.rule, finding.name, Location(finding.path, finding.line))
+
+    def covers_at(self, rule: str, name: str, where: Location) -> bool:
+        """Whether it suppresses rule ``rule`` (id; ``name`` its name) for the element at
+        ``where``: the engine asks it of each element an aggregated finding would stand for."""
+        if where.path != self.location.path:
             return False
-        if self.rules and finding.rule not in self.rules and finding.name not in self.rules:
+        if self.rules and rule not in self.rules and name not in self.rules:
             return False
-        return self.whole_file or finding.line == self.location.line
+        return self.whole_file or where.line == self.location.line
 
 
 @dataclass(frozen=True)
@@ -314,6 +319,32 @@ class Notice:
     level: NoticeLevel = NoticeLevel.WARNING
 
 
+# The key of a finding that stands for every element of its component a rule with
+# ``aggregate`` matched (``Finding.items``); no permission, object or element has this name.
+AGGREGATE_KEY = "*"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One element an aggregated finding stands for (``Finding.items``): its key (the
+    object, for SFL016), where it is, the values the rule's item text names (``object``,
+    ``access``), and how many elements of its file it is (``Grant.count``)."""
+
+    key: str
+    location: Location
+    values: tuple[tuple[str, str], ...] = ()
+    count: int = 1
+
+
+def prefixed(items: tuple[Item, ...], prefix: str) -> tuple[Item, ...]:
+    """``items`` with ``prefix`` before each path: a finding's paths shown from another
+    folder (a batch of projects, ``sflint diff``'s sides)."""
+    return tuple(
+        Item(i.key, Location(prefix + i.location.path, i.location.line), i.values, i.count)
+        for i in items
+    )
+
+
 @dataclass(frozen=True)
 class Finding:
     rule: str
@@ -338,6 +369,9 @@ class Finding:
     # than once), and the lines of the first few of them (``Grant.lines``; empty when one).
     occurrences: int = 1
     lines: tuple[int, ...] = ()
+    # A finding of a rule with ``aggregate`` (one per component): every element it stands
+    # for, in order; ``occurrences`` counts them (with their copies), ``lines`` the first.
+    items: tuple[Item, ...] = ()
 
     @property
     def type_name(self) -> str:
@@ -348,6 +382,24 @@ class Finding:
     def fingerprint(self) -> str:
         """Stable identity across edits: never built from lines (DESIGN.md, Findings)."""
         return fingerprint(self.rule, self.type_name, self.component_name, self.key, self.persona)
+
+    @property
+    def units(self) -> tuple[tuple[str, str, int], ...]:
+        """What the baseline, ``--new-since`` and ``sflint diff`` count, as (fingerprint,
+        path, copies): the finding itself; for an aggregated finding, each of its items with
+        the fingerprint a finding on that element alone has. So an object added to an
+        aggregate is new even where another was removed (the count alone would hide it), and
+        a baseline accepts or pays off one element at a time."""
+        if not self.items:
+            return ((self.fingerprint, self.path, self.occurrences),)
+        return tuple(
+            (
+                fingerprint(self.rule, self.type_name, self.component_name, i.key, self.persona),
+                i.location.path,
+                i.count,
+            )
+            for i in self.items
+        )
 
     @property
     def sort_key(self) -> tuple[str, int, str, str, str]:

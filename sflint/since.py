@@ -25,7 +25,7 @@ def findings_at(
     rev: str, root: Path, options: LoadOptions, catalogue: Catalogue
 ) -> list[tuple[str, str, int]]:
     """(fingerprint, project-relative path, copies) of every finding of the project at
-    ``root`` in revision ``rev`` of its git repository (copies: ``Finding.occurrences``)."""
+    ``root`` in revision ``rev`` of its git repository (``Finding.units``)."""
     from sflint.app import evaluate_all
     from sflint.pipeline import load
     from sflint.project import git_top
@@ -45,4 +45,5 @@ def findings_at(
             loaded = load(at_rev, catalogue)
         except UsageError as exc:
             raise UsageError(f"at {rev}: {exc}") from None
-        return [(f.fingerprint, f.path, f.occurrences) for f in evaluate_all(loaded)]
+        # Each element of an aggregated finding counts on its own (``Finding.units``).
+        return [unit for f in evaluate_all(loaded) for unit in f.units]

@@ -171,21 +171,27 @@ def test_object_view_all_and_modify_all_on_an_integration_persona(tmp_path: Path
             "SFL016",
             f"{PS}/Beta/objectPermissions/Account.objectPermission-meta.xml",
             2,
-            "Account",
-            'Integration persona "Sync app" holds View All on Account through permission set'
-            " Beta: it reads (or changes) every Account record regardless of sharing; an"
-            " integration usually needs only the records it syncs.",
+            "*",
+            'Integration persona "Sync app" holds View All or Modify All on 1 object through'
+            " permission set Beta: Account (View All). View All reads and Modify All changes"
+            " every record of its object regardless of sharing; an integration usually needs"
+            " only the records it syncs.",
         ),
         (
             # Modify All is muted by the group's muting set; View All is not.
             "SFL016",
             f"{PS}/Sync.permissionset-meta.xml",
             4,
-            "Case",
-            'Integration persona "Sync app" holds View All on Case through permission set group'
-            " Base → permission set Sync: it reads (or changes) every Case record regardless"
-            " of sharing; an integration usually needs only the records it syncs.",
+            "*",
+            'Integration persona "Sync app" holds View All or Modify All on 1 object through'
+            " permission set group Base → permission set Sync: Case (View All). View All reads"
+            " and Modify All changes every record of its object regardless of sharing; an"
+            " integration usually needs only the records it syncs.",
         ),
+    ]
+    assert [[(i.key, i.location.line, i.values) for i in f.items] for f in findings] == [
+        [("Account", 2, (("object", "Account"), ("access", "View All")))],
+        [("Case", 4, (("object", "Case"), ("access", "View All")))],
     ]
 
 
@@ -208,9 +214,10 @@ def test_object_flags_implied_by_view_all_data_are_not_findings_of_their_own(
     order.write_text(order.read_text().replace("<modifyAllRecords>false", "<modifyAllRecords>true"))
     findings = run_check(root, select=("SFL016",)).findings
     assert [(f.rule, f.path, f.line, f.key) for f in findings] == [
-        ("SFL016", f"{PS}/Beta2/objectSettings/Order.objectSettings-meta.xml", 3, "Order"),
+        ("SFL016", f"{PS}/Beta2/objectSettings/Order.objectSettings-meta.xml", 3, "*"),
     ]
-    assert "holds Modify All on Order" in findings[0].message
+    assert "holds View All or Modify All on 1 object through" in findings[0].message
+    assert ": Order (Modify All). View All reads" in findings[0].message
 
 
 def test_a_set_with_only_modify_all_shows_it_not_an_empty_tree(

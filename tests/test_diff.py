@@ -245,7 +245,7 @@ def test_json(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # neither list.
     assert [(f["rule"], f["path"], f["line"], f["key"]) for f in findings["introduced"]] == [
         ("SFL001", sync, 8, "TwoFactorApi"),
-        ("SFL016", sync, 12, "Account"),
+        ("SFL016", sync, 12, "*"),
         ("SFL006", ".sflint.yml", 2, "Sync app"),
     ]
     assert findings["resolved"] == []

@@ -314,6 +314,7 @@ def test_the_memo_keeps_every_field_of_a_finding_and_of_what_the_filters_read() 
         Confidence,
         Finding,
         FixOption,
+        Item,
         Location,
         Severity,
         Suppression,
@@ -335,6 +336,7 @@ def test_the_memo_keeps_every_field_of_a_finding_and_of_what_the_filters_read() 
         confidence=Confidence.LOW,
         occurrences=3,
         lines=(3, 9, 12),
+        items=(Item("Account", Location("a.xml", 3), (("object", "Account"),), 2),),
     )
     defaults = Finding("r", "n", Severity.NOTE, "p", 1, "m", None, "", "")
     # Every field but the waiver (set only after the memo, by the filters) differs from its

@@ -41,6 +41,7 @@ from sflint.model import (
     Confidence,
     Finding,
     FixOption,
+    Item,
     Location,
     Severity,
     Suppression,
@@ -52,8 +53,8 @@ if TYPE_CHECKING:
     from sflint.project import Project
 
 # 2: the context, for a stale memo; 3: confidence; 4: occurrences, lines; 5: a fix
-# option's refusal (a standard profile)
-_FORMAT = 5
+# option's refusal (a standard profile); 6: an aggregated finding's items
+_FORMAT = 6
 _LIMIT = 256 * 1024 * 1024
 
 
@@ -342,6 +343,10 @@ def _encode_finding(f: Finding) -> list[object]:
         f.confidence.value,
         f.occurrences,
         list(f.lines),
+        [
+            [i.key, i.location.path, i.location.line, [list(v) for v in i.values], i.count]
+            for i in f.items
+        ],
     ]
 
 
@@ -377,12 +382,12 @@ def _strs(value: object) -> tuple[str, ...]:
 
 def _finding(value: object) -> Finding:
     row = _list(value)
-    if len(row) != 15:
+    if len(row) != 16:
         raise cache.Invalid
     rule, name, severity, path, line, message, ctype, cname, key_, persona, fixes, related = row[
         :12
     ]
-    how, occurrences, lines = row[12:]
+    how, occurrences, lines, items = row[12:]
     return Finding(
         rule=_str(rule),
         name=_str(name),
@@ -399,7 +404,20 @@ def _finding(value: object) -> Finding:
         confidence=_CONFIDENCES[_str(how)],
         occurrences=_line(occurrences),
         lines=tuple(_line(n) for n in _list(lines)),
+        items=tuple(_item(i) for i in _list(items)),
     )
+
+
+def _item(value: object) -> Item:
+    row = _list(value)
+    if len(row) != 5:
+        raise cache.Invalid
+    key_, path, line, values, count = row
+    pairs = tuple(_strs(v) for v in _list(values))
+    if any(len(p) != 2 for p in pairs):
+        raise cache.Invalid
+    named = tuple((p[0], p[1]) for p in pairs)
+    return Item(_str(key_), Location(_str(path), _line(line)), named, _line(count))
 
 
 def _fix(value: object) -> FixOption:

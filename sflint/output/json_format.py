@@ -14,7 +14,12 @@ SCHEMA_ID = "sflint/findings/v1"
 def finding_dict(f: Finding) -> dict[str, Any]:
     # A finding on a permission its file grants more than once also says how many times,
     # and the first lines (the first is ``line``): the keys are there only then.
-    repeats = {"occurrences": f.occurrences, "lines": list(f.lines)} if f.occurrences > 1 else {}
+    repeats: dict[str, Any] = {}
+    if f.occurrences > 1:
+        repeats = {"occurrences": f.occurrences, "lines": list(f.lines)}
+    # An aggregated finding (a rule with ``aggregate``) lists every element it stands for.
+    if f.items:
+        repeats["items"] = items_list(f)
     return {
         "rule": f.rule,
         "name": f.name,
@@ -34,6 +39,20 @@ def finding_dict(f: Finding) -> dict[str, Any]:
             for o in f.fixes
         ],
     }
+
+
+def items_list(f: Finding, limit: int | None = None) -> list[dict[str, Any]]:
+    """An aggregated finding's elements (the first ``limit``): key, place, the values its
+    rule names for each (for SFL016 ``object`` and ``access``), and ``occurrences`` for one
+    its file repeats."""
+    out = []
+    for i in f.items[:limit]:
+        item: dict[str, Any] = {"key": i.key, "path": i.location.path, "line": i.location.line}
+        if i.count > 1:
+            item["occurrences"] = i.count
+        item["values"] = dict(i.values)
+        out.append(item)
+    return out
 
 
 def suppressed_dict(f: Finding) -> dict[str, Any]:

@@ -57,6 +57,7 @@ def explain_text(rule: Rule) -> str:
         "",
         rule.summary,
         f"Scope: {scope_words(rule)}",
+        *([f"One finding per {rule.aggregate.by.value}"] if rule.aggregate else []),
         "",
         "",
     ]
@@ -197,6 +198,8 @@ def rules_markdown(rules: Iterable[Rule]) -> str:
     ]
     for r in rules:
         meta = [f"**{r.severity.value}**", f"scope: {scope_words(r)}"]
+        if r.aggregate is not None:
+            meta.append(f"one finding per {r.aggregate.by.value}")
         if r.tags:
             meta.append("tags: " + ", ".join(f"`{t}`" for t in r.tags))
         if r.security_severity is not None:

@@ -32,6 +32,7 @@ from sflint.fix.diff import byte_edit
 from sflint.fix.values import MAX_PROPOSED_ELEMENTS, ByteEdit, ProposedFix
 from sflint.model import Finding, Waiver
 from sflint.output import rule_docs
+from sflint.output.json_format import items_list
 from sflint.output.jsontext import Raw, dumper
 from sflint.output.sarif_limits import MAX_BYTES, MAX_RESULTS, MAX_TAGS, LeftOut, select
 
@@ -59,6 +60,9 @@ _MAX_NAME = 255
 # clipped, so that one finding cannot take the whole size budget.
 _MAX_MESSAGE = 2000
 _MAX_PROPERTY = 1000
+# The elements of an aggregated finding listed in its properties (the JSON lists all): past
+# any real profile's objects (832 on the largest seen), and about 200 KB at most.
+_MAX_ITEMS = 1000
 # A result's fixes past this size (a clone's whole file) are left out: GitHub ignores fixes,
 # and ``sflint check --diff`` shows them.
 _MAX_FIXES_BYTES = 64 * 1024
@@ -366,6 +370,12 @@ def _result(
     if finding.occurrences > 1:
         properties["occurrences"] = finding.occurrences
         properties["lines"] = list(finding.lines)
+    if finding.items:
+        # Every element an aggregated finding stands for, as in the JSON, up to a bound: a
+        # hostile file's thousands of elements must not take the run's size budget.
+        properties["items"] = [_clip_item(i) for i in items_list(finding, _MAX_ITEMS)]
+        if len(finding.items) > _MAX_ITEMS:
+            properties["itemsLeftOut"] = len(finding.items) - _MAX_ITEMS
     if finding.occurrences > MAX_PROPOSED_ELEMENTS and any(o.action for o in finding.fixes):
         properties["fixesLeftOut"] = (
             f"the file grants it {finding.occurrences:,} times; sflint check --diff shows the fix"
@@ -383,6 +393,12 @@ def _result(
     if finding.waiver is not None:
         result["suppressions"] = [_suppression(finding.waiver, base)]
     return result
+
+
+def _clip_item(item: dict[str, Any]) -> dict[str, Any]:
+    values = {k: _clip(v, _MAX_PROPERTY) for k, v in item["values"].items()}
+    key, path = _clip(item["key"], _MAX_PROPERTY), _clip(item["path"], _MAX_PROPERTY)
+    return {**item, "key": key, "path": path, "values": values}
 
 
 def _suppression(waiver: Waiver, base: str | None) -> dict[str, Any]:

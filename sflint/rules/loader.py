@@ -20,6 +20,8 @@ from sflint.rules import builtin_rules_dir as builtin_rules_dir  # where it was 
 from sflint.rules import matchers as m
 from sflint.rules.model import (
     EXAMPLE_CONFIG,
+    Aggregate,
+    AggregateBy,
     Case,
     Docs,
     Example,
@@ -33,7 +35,13 @@ from sflint.rules.model import (
     Variant,
 )
 from sflint.rules.schema import SCHEMA
-from sflint.rules.scope import COMPONENT_PLACEHOLDERS, Scope
+from sflint.rules.scope import (
+    AGGREGATE_PLACEHOLDERS,
+    COMPONENT_PLACEHOLDERS,
+    SCOPE_PLACEHOLDERS,
+    SHARED_PLACEHOLDERS,
+    Scope,
+)
 from sflint.rules.template import placeholders
 from sflint.yamlload import Document, JsonPath, load_checked
 
@@ -155,12 +163,32 @@ def _compile(doc: Document, spec: dict[str, Any], where: JsonPath) -> m.Matcher:
 
 
 class _Templates:
-    """Checks each template of one rule against what every finding of the rule fills."""
+    """Checks each template of one rule against what every finding of the rule fills.
 
-    def __init__(self, doc: Document, scope: tuple[Scope, ...], match: m.Matcher) -> None:
+    A rule with ``aggregate`` fills, in its message, notes, variants and fixes, only what
+    every element of a component has in common (``SHARED_PLACEHOLDERS``) and ``{count}``
+    and ``{items}``; what differs between elements (``{object}``) only its item text."""
+
+    def __init__(
+        self,
+        doc: Document,
+        scope: tuple[Scope, ...],
+        match: m.Matcher,
+        aggregate: bool = False,
+    ) -> None:
         self.doc = doc
         self.scope = scope
         self.filled = {s: match.yields(s).guaranteed(s) for s in scope}
+        self.per_element = dict(self.filled)
+        if aggregate:
+            self.filled = {
+                s: (f & (SCOPE_PLACEHOLDERS[s] | SHARED_PLACEHOLDERS)) | AGGREGATE_PLACEHOLDERS
+                for s, f in self.filled.items()
+            }
+
+    def item(self, where: JsonPath, text: str) -> str:
+        """An aggregated rule's item text: filled with each element's own values."""
+        return self._checked(where, text, self.per_element, frozenset())
 
     def check(
         self,
@@ -170,13 +198,29 @@ class _Templates:
         has_component: bool = False,
         extra: frozenset[str] = frozenset(),
     ) -> str:
+        more = (COMPONENT_PLACEHOLDERS if has_component else frozenset()) | extra
+        return self._checked(where, text, self.filled, more)
+
+    def _checked(
+        self,
+        where: JsonPath,
+        text: str,
+        given: dict[Scope, frozenset[str]],
+        more: frozenset[str],
+    ) -> str:
         for name in placeholders(text):
             if name not in m.KNOWN_PLACEHOLDERS:
                 known = ", ".join(sorted(m.KNOWN_PLACEHOLDERS))
                 raise self.doc.error(where, f"unknown placeholder {{{name}}}; known: {known}")
             for scope in self.scope:
-                filled = self.filled[scope] | (COMPONENT_PLACEHOLDERS if has_component else set())
-                filled |= extra
+                filled = given[scope] | more
+                if name not in filled and name in self.per_element[scope]:
+                    raise self.doc.error(
+                        where,
+                        f"placeholder {{{name}}} differs between the elements one aggregated"
+                        " finding stands for: name it in aggregate.item, and {count} and"
+                        " {items} here",
+                    )
                 if name not in filled:
                     raise self.doc.error(
                         where,
@@ -356,7 +400,11 @@ def parse_rule(doc: Document) -> Rule:
     for s in scope:
         if match.yields(s).never:
             raise doc.error(("match",), f"this match can never match in scope {s.value}")
-    templates = _Templates(doc, scope, match)
+    aggregate = _aggregate(doc, scope, match)
+    templates = _Templates(doc, scope, match, aggregate is not None)
+    if aggregate is not None:
+        item = templates.item(("aggregate", "item"), aggregate.item.strip())
+        aggregate = Aggregate(aggregate.by, item, aggregate.one, aggregate.other)
     notes = tuple(
         Note(
             _compile(doc, n["when"], ("notes", i, "when")),
@@ -388,7 +436,26 @@ def parse_rule(doc: Document) -> Rule:
         reads_files="xpath" in _kinds(d["match"]),
         variants=_variants(doc, d, templates),
         folds=tuple(Fold(f["rule"], f["text"].strip()) for f in d.get("folds", ())),
+        aggregate=aggregate,
     )
+
+
+def _aggregate(doc: Document, scope: tuple[Scope, ...], match: m.Matcher) -> Aggregate | None:
+    """The rule's ``aggregate``, unchecked templates; None without one. Only a match whose
+    every finding points at an element it found can be aggregated: a finding about the
+    subject as a whole has no elements to count."""
+    spec = doc.data.get("aggregate")
+    if spec is None:
+        return None
+    for s in scope:
+        if match.yields(s).hitless:
+            raise doc.error(
+                ("aggregate",),
+                f"aggregate needs a match that always finds elements; in scope {s.value}"
+                " this one can match without any (a not, or a condition on the whole subject)",
+            )
+    count = spec["count"]
+    return Aggregate(AggregateBy(spec["by"]), spec["item"], count["one"], count["other"])
 
 
 # Rule files loaded from all rule folders together, the built-in pack included: a rule folder

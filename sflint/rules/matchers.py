@@ -27,13 +27,19 @@ from sflint.model import (
     Component,
     ComponentType,
     Grant,
+    Item,
     Location,
     ObjectAccess,
     ObjectGrant,
     PersonaKind,
     ProblemKind,
 )
-from sflint.rules.scope import COMPONENT_PLACEHOLDERS, SCOPE_PLACEHOLDERS, Scope
+from sflint.rules.scope import (
+    AGGREGATE_PLACEHOLDERS,
+    COMPONENT_PLACEHOLDERS,
+    SCOPE_PLACEHOLDERS,
+    Scope,
+)
 
 if TYPE_CHECKING:  # lxml is imported where an xpath rule runs: a cached run never needs it
     from lxml import etree
@@ -51,6 +57,8 @@ class Hit:
     lines: tuple[int, ...] = ()
     # The permission set group through which the persona holds the grant (persona hits).
     via: Component | None = None
+    # An aggregated hit (``engine``, a rule with ``aggregate``): the elements it stands for.
+    items: tuple[Item, ...] = ()
 
 
 def _lines(grant: Grant) -> tuple[int, ...]:
@@ -781,6 +789,8 @@ MATCHERS: tuple[type[Matcher], ...] = (
     Any_,
     Not,
 )
-KNOWN_PLACEHOLDERS = frozenset(
-    name for m in MATCHERS for name in getattr(m, "PROVIDES", ())
-) | frozenset(name for names in SCOPE_PLACEHOLDERS.values() for name in names)
+KNOWN_PLACEHOLDERS = (
+    frozenset(name for m in MATCHERS for name in getattr(m, "PROVIDES", ()))
+    | frozenset(name for names in SCOPE_PLACEHOLDERS.values() for name in names)
+    | AGGREGATE_PLACEHOLDERS
+)

@@ -57,6 +57,23 @@ class Fold:
     text: str
 
 
+class AggregateBy(str, enum.Enum):
+    COMPONENT = "component"  # one finding per component (and persona, in a persona rule)
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One finding for every element of a component the match finds, instead of one per
+    element: at the first element, its message naming ``{count}`` (``one``/``other`` the
+    noun) and ``{items}`` (the first few, each written as ``item``), every element in the
+    finding's ``items``. An element a comment suppresses for the rule is left out of it."""
+
+    by: AggregateBy
+    item: str
+    one: str
+    other: str
+
+
 @dataclass(frozen=True)
 class Note:
     """Text appended to the message when ``when`` also matches the same subject."""
@@ -130,3 +147,4 @@ class Rule:
     reads_files: bool = False
     variants: tuple[Variant, ...] = ()
     folds: tuple[Fold, ...] = ()
+    aggregate: Aggregate | None = None

@@ -127,6 +127,25 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        # One finding per component for every element the match finds there (at the first,
+        # naming {count} and {items}), rather than one per element.
+        "aggregate": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["by", "item", "count"],
+            "properties": {
+                "by": {"enum": ["component"]},
+                # How {items} writes each element (its own placeholders: {object} ...).
+                "item": _TEXT,
+                # The noun of {count}: "1 object", "832 objects".
+                "count": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["one", "other"],
+                    "properties": {"one": _TEXT, "other": _TEXT},
+                },
+            },
+        },
         "docs": {
             "type": "object",
             "additionalProperties": False,

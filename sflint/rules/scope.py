@@ -21,3 +21,9 @@ SCOPE_PLACEHOLDERS: dict[Scope, frozenset[str]] = {
 }
 # What a hit that carries its component adds (the engine fills both from it).
 COMPONENT_PLACEHOLDERS = frozenset({"component", "component_type"})
+# What a rule with ``aggregate`` fills instead of the values of each element it stands for:
+# how many there are (``{count}``: "832 objects") and the first few (``{items}``).
+AGGREGATE_PLACEHOLDERS = frozenset({"count", "items"})
+# What every element of one component has in common, in an aggregated finding: the scope's
+# own values and the component's (the chain through which the persona holds it is one).
+SHARED_PLACEHOLDERS = frozenset({"group"}) | COMPONENT_PLACEHOLDERS
