@@ -18,8 +18,10 @@ from sflint.model import (
     Finding,
     FixOption,
     Item,
+    Location,
     ObjectAccess,
     Severity,
+    Suppression,
 )
 from sflint.rules.matchers import ComponentSubject, Context, Hit, PersonaSubject, Subject
 from sflint.rules.model import Aggregate, Case, FixTemplate, Rule, Variant
@@ -193,13 +195,11 @@ def _aggregated(
     for members in groups.values():
         members.sort(key=lambda h: (h.location.path, h.location.line))
         marks = members[0].component.suppressions if members[0].component else ()
+        covering = _covering(rule, marks)
         open_: list[Hit] = []
         covered: dict[int, list[Hit]] = {}  # by the comment (its index) that suppresses them
         for h in members:
-            at = next(
-                (i for i, m in enumerate(marks) if m.covers_at(rule.id, rule.name, h.location)),
-                None,
-            )
+            at = covering(h.location)
             if at is None:
                 open_.append(h)
             else:
@@ -212,6 +212,28 @@ def _aggregated(
                 _merge(how, under, persona, under[0].key if len(under) == 1 else AGGREGATE_KEY)
             )
     return out
+
+
+def _covering(rule: Rule, marks: tuple[Suppression, ...]) -> Callable[[Location], int | None]:
+    """The index of the first of ``marks`` that suppresses ``rule`` at a location, looked up
+    by place: a hostile file's thousands of comments and elements must not cost their
+    product."""
+    at_line: dict[tuple[str, int], int] = {}
+    whole: dict[str, int] = {}
+    for i, m in enumerate(marks):
+        where = m.location
+        if not m.covers_at(rule.id, rule.name, where.path, where.line):  # it names the rule
+            continue
+        if m.whole_file:
+            whole.setdefault(m.location.path, i)
+        else:
+            at_line.setdefault((m.location.path, m.location.line), i)
+
+    def first(where: Location) -> int | None:
+        found = [at_line.get((where.path, where.line)), whole.get(where.path)]
+        return min((i for i in found if i is not None), default=None)
+
+    return first
 
 
 def _merge(how: Aggregate, hits: list[Hit], persona: Persona | None, key: str) -> Hit:

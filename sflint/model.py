@@ -190,16 +190,17 @@ class Suppression:
     reason: str = ""
 
     def covers(self, finding: Finding) -> bool:
-        return self.covers_at(finding.rule, finding.name, Location(finding.path, finding.line))
+        return self.covers_at(finding.rule, finding.name, finding.path, finding.line)
 
-    def covers_at(self, rule: str, name: str, where: Location) -> bool:
+    def covers_at(self, rule: str, name: str, path: str, line: int) -> bool:
         """Whether it suppresses rule ``rule`` (id; ``name`` its name) for the element at
-        ``where``: the engine asks it of each element an aggregated finding would stand for."""
-        if where.path != self.location.path:
+        ``path``:``line``: the engine asks it of each element an aggregated finding would
+        stand for."""
+        if path != self.location.path:
             return False
         if self.rules and rule not in self.rules and name not in self.rules:
             return False
-        return self.whole_file or where.line == self.location.line
+        return self.whole_file or line == self.location.line
 
 
 @dataclass(frozen=True)

@@ -471,3 +471,34 @@ def test_diff_introduces_the_aggregate_an_object_joins(
     code, out, _ = run_cli(capsys, "diff", str(base), str(same), "--format", "json")
     doc = json.loads(out)
     assert (code, doc["findings"]["introduced"], doc["findings"]["resolved"]) == (0, [], [])
+
+
+def test_thousands_of_comments_and_elements_cost_no_product() -> None:
+    """20,000 suppressed elements under 20,000 comments: each finding's comment is looked up
+    by place (waivers), as each element's is when aggregating (engine); comparing each with
+    each took minutes."""
+    import time
+    from datetime import date
+
+    from sflint.model import Location, Suppression
+    from sflint.waivers import waive
+
+    n = 20_000
+    comments = [
+        Suppression(("SFL016",), Location("a.xml", 10 * i), reason=f"r{i}") for i in range(n)
+    ]
+    comments.append(Suppression(("SFL002",), Location("b.xml", 1), whole_file=True, reason="old"))
+    findings = [
+        Finding("SFL016", "n", Severity.WARNING, "a.xml", 10 * i + (i % 2), "m", None, "P", f"O{i}")
+        for i in range(n)
+    ]
+    findings.append(
+        Finding("SFL002", "n", Severity.NOTE, "b.xml", 7, "m", None, "S", "TwoFactorApi")
+    )
+    start = time.monotonic()
+    waived = waive(findings, comments, (), None, date(2026, 1, 1))
+    assert time.monotonic() - start < 10
+    reasons = [w.reason if w else None for w in waived.waivers]
+    assert reasons[:4] == ["r0", None, "r2", None]
+    assert reasons[-1] == "old"
+    assert sum(r is not None for r in reasons) == n // 2 + 1
