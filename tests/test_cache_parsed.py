@@ -31,17 +31,19 @@ def later(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The paths read_bytes opens (the loader imports it at each call)."""
+    """The paths the loader opens (through the policy's ``Folders.read``)."""
+    import os
+
     import sflint.safeio as safeio
 
     seen: list[str] = []
-    real = safeio.read_bytes
+    real = safeio.Folders.read
 
-    def spy(path: Path, root: Path | None, limit: int) -> bytes:
+    def spy(self: safeio.Folders, path: Path, limit: int) -> tuple[os.stat_result, bytes]:
         seen.append(Path(path).name)
-        return real(path, root, limit)
+        return real(self, path, limit)
 
-    monkeypatch.setattr(safeio, "read_bytes", spy)
+    monkeypatch.setattr(safeio.Folders, "read", spy)
     return seen
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -116,6 +117,14 @@ def test_files_are_read_and_parsed_for_xpath_once_per_run(
         reads[path.name] += 1
         return real_read(path, root, limit)
 
+    real_folders_read = safeio.Folders.read  # the loader's many files, each folder once
+
+    def counting_folders_read(
+        self: safeio.Folders, path: Path, limit: int
+    ) -> tuple[os.stat_result, bytes]:
+        reads[path.name] += 1
+        return real_folders_read(self, path, limit)
+
     parses: Counter[bytes] = Counter()
     real_parse = matchers._namespace_free
 
@@ -124,6 +133,7 @@ def test_files_are_read_and_parsed_for_xpath_once_per_run(
         return real_parse(data)
 
     monkeypatch.setattr(safeio, "read_bytes", counting_read)
+    monkeypatch.setattr(safeio.Folders, "read", counting_folders_read)
     monkeypatch.setattr(matchers, "_namespace_free", counting_parse)
     loaded = load(LoadOptions(paths=(project,), rule_dirs=(rules,)))
     assert set(loaded.sources) == {f.rel for f in loaded.project.files}

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 from urllib.parse import unquote
 
 from sflint.kinds import Role
@@ -24,6 +24,9 @@ from sflint.metadata import cache
 from sflint.metadata.reader import ParsedFile, parse_bytes
 from sflint.model import Component, ComponentType, Location, Problem, ProblemKind
 from sflint.project import MetadataFile
+
+if TYPE_CHECKING:
+    from sflint.safeio import Folders
 
 EMPTY = cache.EMPTY
 
@@ -70,27 +73,38 @@ class _Result(NamedTuple):
 
 
 def _bytes(
-    file: MetadataFile, root: Path | None, with_status: bool
+    file: MetadataFile, folders: Folders, with_status: bool
 ) -> tuple[bytes, cache.Signature | None, int] | ParsedFile:
     """The file's bytes, its status (when asked) and when it was taken; or the refusal."""
-    from sflint.safeio import METADATA_LIMIT, Refused, check_regular, read_bytes
+    from sflint.safeio import METADATA_LIMIT, Refused
 
     checked = cache.now_ns()
     try:
         # The status is taken before the bytes: an edit in between leaves a record that no
         # longer matches, so the next run reads the file again.
-        st = check_regular(file.path, root).stat() if with_status else None
-        data = read_bytes(file.path, root, METADATA_LIMIT)
+        st, data = folders.read(file.path, METADATA_LIMIT)
     except Refused as exc:
         return _refused(file, exc.reason)
     except OSError as exc:  # the file went away between the checks
         return _refused(file, f"cannot be read: {exc.strerror}")
-    return data, (cache.signature(st) if st is not None else None), checked
+    return data, (cache.signature(st) if with_status else None), checked
 
 
-def _read(file: MetadataFile, root: Path | None, pack: cache.Pack | None) -> _Result:
-    """Read one file, and parse it unless ``pack`` has an entry for its bytes."""
-    got = _bytes(file, root, pack is not None)
+def _folders(root: Path | None) -> Folders:
+    from sflint.safeio import Folders
+
+    return Folders(root)
+
+
+def _read(
+    file: MetadataFile,
+    root: Path | None,
+    pack: cache.Pack | None,
+    folders: Folders | None = None,
+) -> _Result:
+    """Read one file, and parse it unless ``pack`` has an entry for its bytes (``folders``:
+    the policy's folders resolved so far, for many files read in a row)."""
+    got = _bytes(file, folders or _folders(root), pack is not None)
     if isinstance(got, ParsedFile):
         return _Result(got)
     data, sig, checked = got
@@ -135,8 +149,9 @@ def _read_batch(
     cache) is each file's key in the pack: a file whose bytes still have it is not parsed,
     and its value is None (the parent takes the pack's entry)."""
     out: list[tuple[dict[str, Any] | None, cache.Record | None]] = []
+    folders = _folders(root)
     for i, file in enumerate(files):
-        got = _bytes(file, root, expected is not None)
+        got = _bytes(file, folders, expected is not None)
         if isinstance(got, ParsedFile):
             out.append((cache.encode(got), None))
             continue
@@ -185,22 +200,39 @@ def _in_workers(
     pack: cache.Pack | None,
     workers: int,
 ) -> list[_Result]:
-    """Read ``files`` in ``workers`` processes; results in the order of ``files``. fork
-    (Linux) starts a worker with sflint already imported; elsewhere, spawn."""
+    """Read ``files`` in ``workers`` processes, this one included; results in the order
+    of ``files``. fork (Linux) starts a worker with sflint already imported; elsewhere,
+    spawn.
+
+    Every task goes to a pool of ``workers - 1`` processes, largest first, and this
+    process takes back the tasks no worker has started, smallest first, and reads them
+    itself (``Future.cancel`` succeeds only on a task still waiting): what it reads needs
+    no hand-over (encoded there, sent, decoded here: about a fifth of reading a file), and
+    the work is shared as the processes actually get a CPU, not in fixed parts."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
     out: dict[int, _Result] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        tasks = []
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+        tasks: list[
+            tuple[list[int], Future[list[tuple[dict[str, Any] | None, cache.Record | None]]]]
+        ] = []
         for batch in _batches(sizes):
             chunk = [files[i] for i in batch]
             expected = None
             if pack is not None:
                 expected = [r.key if (r := pack.records.get(f.rel)) else None for f in chunk]
             tasks.append((batch, pool.submit(_read_batch, chunk, root, expected)))
+        folders = _folders(root)
+        for batch, task in reversed(tasks):
+            if not task.cancel():
+                break  # a worker has it, and every larger task before it
+            for i in batch:
+                out[i] = _read(files[i], root, pack, folders)._replace(data=None)
         for batch, task in tasks:
+            if task.cancelled():
+                continue
             for i, (value, record) in zip(batch, task.result(), strict=True):
                 out[i] = _decoded(files[i], root, pack, value, record)
     return [out[i] for i in range(len(files))]
@@ -297,8 +329,9 @@ def _read_all(
         read = _in_workers([files[i] for i in todo], sizes, root, pack, count)
         results.update(zip(todo, read, strict=True))
     else:
+        folders = _folders(root)
         for i in todo:
-            one = _read(files[i], root, pack)
+            one = _read(files[i], root, pack, folders)
             # The bytes only when asked for: all of a project's would be held to the end.
             results[i] = one if keep_bytes else one._replace(data=None)
     ordered = [results[i] for i in range(len(files))]
