@@ -62,15 +62,20 @@ def _write_all(options: LoadOptions, output: Path | None) -> list[str]:
 def _summary(dest: str, findings: tuple[Finding, ...], before: Baseline | None) -> str:
     from sflint.baseline import account
 
-    # Counted as the baseline counts them: each copy of a grant its file repeats is one.
+    # The baseline counts grants: each copy of a grant its file repeats, and each element of
+    # an aggregate finding (SFL012, SFL016), is one, so the line says both when they differ.
     total = sum(f.occurrences for f in findings)
-    line = f"Wrote {dest}: {total} finding{'s' if total != 1 else ''}"
+    count = len(findings)
+    line = f"Wrote {dest}: {count} finding{'s' if count != 1 else ''}"
+    if total != count:
+        line += f" covering {total} grants"
     if before is not None:
         known = [(e.fingerprint, e.path, e.count) for e in before.entries]
         found, _ = account(findings, known)
         added = sum(f.occurrences - taken for f, (_, taken) in zip(findings, found, strict=True))
         removed = sum(e.count for e in before.entries) - (total - added)
-        line += f" ({added} added, {removed} removed since the file it replaces)"
+        unit = f" grant{'s' if added != 1 else ''}" if total != count else ""
+        line += f" ({added}{unit} added, {removed} removed since the file it replaces)"
     return line + "."
 
 

@@ -261,8 +261,8 @@ def test_the_baseline_counts_each_object_and_never_hides_a_new_one(
     root = _project(tmp_path)
     monkeypatch.chdir(root)
     code, _, err = run_cli(capsys, "baseline")
-    # Counted as the baseline counts: one entry per object.
-    assert (code, err) == (0, "Wrote .sflint-baseline.json: 4 findings.\n")
+    # One finding, and the baseline counts its objects: one entry each.
+    assert (code, err) == (0, "Wrote .sflint-baseline.json: 1 finding covering 4 grants.\n")
     entries = [
         json.loads(line.strip().rstrip(","))
         for line in (root / ".sflint-baseline.json").read_text().splitlines()[3:-2]

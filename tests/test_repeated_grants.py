@@ -254,7 +254,10 @@ def test_a_baseline_counts_each_copy_and_a_new_copy_is_new(
 ) -> None:
     project = _project(tmp_path / "p", _set(GRANT * 3))
     code, _, err = run_cli(capsys, "baseline", str(project), "--no-cache")
-    assert (code, err.endswith(".sflint-baseline.json: 3 findings.\n")) == (0, True)
+    assert (code, err.endswith(".sflint-baseline.json: 1 finding covering 3 grants.\n")) == (
+        0,
+        True,
+    )
     entries = json.loads((project / ".sflint-baseline.json").read_text())["findings"]
     assert [(e["rule"], e["count"]) for e in entries] == [("SFL001", 3)]
     args = ("check", str(project), "--no-cache", "--format", "json")
@@ -268,7 +271,9 @@ def test_a_baseline_counts_each_copy_and_a_new_copy_is_new(
     ]
     assert code == 1
     _, _, err = run_cli(capsys, "baseline", str(project), "--no-cache")
-    assert err.endswith(": 4 findings (1 added, 0 removed since the file it replaces).\n")
+    assert err.endswith(
+        ": 1 finding covering 4 grants (1 grant added, 0 removed since the file it replaces).\n"
+    )
 
 
 def test_disabling_many_copies_is_linear() -> None:
