@@ -92,6 +92,8 @@ def _standard(finding: Finding, hit: Hit, values: dict[str, str], catalogue: Cat
     if profile is None:
         return finding
     name = describe_standard(profile)
+    # One element is named as Setup shows it; several are "each of them" (the items list them).
+    unchecked = f'"{label}"' if len(hit.items) <= 1 else f"each of them ({label})"
     said = (
         f"Profile {name} is one of Salesforce's standard profiles: Salesforce does"
         " not let an admin change a standard profile's permissions (Salesforce Help,"
@@ -113,7 +115,7 @@ def _standard(finding: Finding, hit: Hit, values: dict[str, str], catalogue: Cat
             f"Salesforce does not let an admin edit the permissions of standard profile"
             f" {profile.setup_name}, so neither Setup nor `sflint check --fix` can uncheck"
             f" {label} in it.",
-            f'In Setup, clone profile {profile.setup_name}, uncheck "{label}" in the clone,'
+            f"In Setup, clone profile {profile.setup_name}, uncheck {unchecked} in the clone,"
             " and change the user's profile to the clone; or give the user a profile with"
             " fewer permissions and grant what it needs through permission sets.",
         ),

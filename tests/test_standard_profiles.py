@@ -313,3 +313,45 @@ def test_sfl005_stays_where_sfl001_is_not_run(
     assert [(f.rule, f.line) for f in checked.findings if f.path == _SALES] == []
     assert [(f.rule, f.line) for f in checked.suppressed] == [("SFL001", 9)]
     assert "also SFL005 (api-mfa-requires-ui-mfa)" in checked.suppressed[0].message
+
+
+def test_an_aggregate_on_a_standard_profile_names_its_elements_together(tmp_path: Path) -> None:
+    # Salesforce's own integration profile, retrieved: tier-2 permissions and object access
+    # are one finding each (aggregated), a note, and its steps speak of all the elements.
+    root = tmp_path / "p"
+    folder = root / PROFILES
+    folder.mkdir(parents=True)
+    (root / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app"}]}')
+    objects = "".join(
+        "<objectPermissions><allowCreate>false</allowCreate><allowDelete>false</allowDelete>"
+        "<allowEdit>false</allowEdit><allowRead>true</allowRead>"
+        f"<modifyAllRecords>false</modifyAllRecords><object>{name}</object>"
+        "<viewAllRecords>true</viewAllRecords></objectPermissions>\n"
+        for name in ("Account", "Contact")
+    )
+    grants = "".join(
+        f"<userPermissions><enabled>true</enabled><name>{name}</name></userPermissions>\n"
+        for name in ("ApiEnabled", "ApiUserOnly", "ManageUsers", "ModifyMetadata")
+    )
+    (folder / "Analytics Cloud Integration User.profile-meta.xml").write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Profile {_NS}>\n<custom>false</custom>\n'
+        f"{objects}<userLicense>Analytics Cloud Integration User</userLicense>\n{grants}</Profile>\n"
+    )
+    found = {f.rule: f for f in run_check(root).findings}
+    assert sorted((f.rule, f.line, f.severity, f.occurrences) for f in found.values()) == [
+        ("SFL012", 9, Severity.NOTE, 2),
+        ("SFL016", 4, Severity.NOTE, 2),
+    ]
+    assert found["SFL016"].fixes[0].steps[1] == (
+        "In Setup, clone profile Analytics Cloud Integration User, uncheck each of them"
+        " (View All on 2 objects) in the clone, and change the user's profile to the clone;"
+        " or give the user a profile with fewer permissions and grant what it needs through"
+        " permission sets."
+    )
+    assert found["SFL012"].fixes[0].steps[1] == (
+        "In Setup, clone profile Analytics Cloud Integration User, uncheck each of them"
+        " (Manage Users (ManageUsers) and Modify Metadata Through Metadata API Functions"
+        " (ModifyMetadata)) in the clone, and change the user's profile to the clone; or give"
+        " the user a profile with fewer permissions and grant what it needs through permission"
+        " sets."
+    )
