@@ -415,3 +415,36 @@ def test_a_run_on_named_files_finds_what_the_whole_run_finds_there(
     for rel in FILES:
         named = _found(run(capsys, "check", str(root / rel), *args)[1])
         assert named == [f for f in whole if f[2] == rel]
+
+
+def test_names_left_out_before_splitting_are_those_words_never_match() -> None:
+    # The substring check in front of ``words`` says no only where splitting says no too.
+    import itertools
+
+    from sflint.candidates import _PAIRS, _WORDS, _may_name
+
+    names = [
+        "Set_0001",
+        "APIProfile",
+        "Apiname",
+        "xApI",
+        "Service Account",
+        "serviceXaccount",
+        "AccountService",
+        "System_User",
+        "İntegration",
+        "INTEGRATIONS",
+        "Força–Integração",
+        "a" * 300 + "api",
+        "Sys tem User",
+        "",
+    ]
+    for name in names:
+        found = words(name)
+        real = bool(_WORDS.intersection(found)) or any(
+            p in _PAIRS for p in itertools.pairwise(found)
+        )
+        assert _may_name(name) or not real, name
+    assert not _may_name("Set_0001")
+    assert not _may_name("a" * 300 + "api")
+    assert _may_name("xApI")
