@@ -33,6 +33,8 @@ from sflint.standard import StandardProfiles
 INTEGRATION_USER_LICENSE = "Salesforce Integration"
 INTEGRATION_PSL = "SalesforceAPIIntegrationPsl"
 API_ONLY = "ApiUserOnly"
+# The permissions whose enabled grants a light component keeps (``Focus``).
+LIGHT = frozenset({API_ONLY}) | READS
 
 
 def type_word(ctype: ComponentType) -> str:
@@ -358,15 +360,17 @@ class Focus:
     """What a run on named files needs of the project whole (``metadata.loader``): the
     components it evaluates, those with a file ``wanted`` and those of every persona with
     a path ``wanted`` (``Access.paths``: the engine evaluates no other). Any other component
-    may be *light* (``metadata.cache.decode``): its first grant and its enabled ``keep``
-    grants. Which personas there are and what each is built from reads no more of a
-    component than that, its licenses, names, labels and members (``detect``,
-    ``signal_of``, ``candidates.candidate``, whose permissions are ``candidates.READS``,
-    ``resolve``), so the light components give the same personas."""
+    may be *light* (``metadata.cache.decode``, ``metadata.memo.light_rows``): its first
+    grant and its enabled ``keep`` grants, and maybe none of its object grants. Which
+    personas there are and what each is built from reads no more of a component than that,
+    its licenses, names, labels and members (``detect``, ``signal_of``,
+    ``candidates.candidate``, whose permissions are ``candidates.READS``, ``resolve``, which
+    reads object grants only for ``Access.objects``), so the light components give the same
+    personas."""
 
     config: Config
     wanted: Callable[[Iterable[str]], bool]
-    keep: frozenset[str] = frozenset({API_ONLY}) | READS
+    keep: frozenset[str] = LIGHT
     # Salesforce's standard profiles, so that a persona naming one by its Setup name is
     # resolved here as in the whole load (pipeline.load labels them the same way).
     standard: StandardProfiles | None = None

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sflint.access import Access, Index
     from sflint.catalogue import Catalogue
     from sflint.config import Config
+    from sflint.metadata.cache import Record
     from sflint.metadata.memo import Hit, Pending
     from sflint.model import Component
     from sflint.project import Project, Root
@@ -100,6 +101,24 @@ def load(
             project = _discover(settings, located)
         if project is not None:
             hit, keys = _recall(settings, project, scope)
+            pending = None
+            if hit is not None and hit.changed:
+                from sflint.metadata import memo
+
+                # Only the bytes of a file tell whether it changed (its status may be too
+                # recent to trust, or touched): a stale memo whose files have the bytes it
+                # recorded holds, once its records are renewed.
+                hit = memo.recheck(hit, project)
+                if hit is not None and not hit.changed and settings.cache_dir and keys[0]:
+                    pending = memo.Pending(
+                        settings.cache_dir,
+                        project.root,
+                        keys[0],
+                        dict(hit.records),
+                        None,
+                        hit.context,
+                        hit.light_body,
+                    )
             if hit is not None and hit.changed:
                 stale = hit  # some files changed: evaluate again only what they can change
             elif hit is not None:
@@ -113,6 +132,7 @@ def load(
                     accesses=(),
                     focused=scope is not None,
                     memo=hit,
+                    pending=pending,
                 )
     from sflint.rules.loader import load_rules
 
@@ -123,9 +143,11 @@ def load(
         stale = None
     project = project or _discover(settings, located)
     if stale is not None:
-        loaded = _load_components(
-            settings, project, rules, catalogue, stale.changed, keys, stale=stale
-        )
+        loaded = _load_stale(settings, project, rules, catalogue, stale, keys)
+        if loaded is None:  # the memo holds no light components: focused on the pack
+            loaded = _load_components(
+                settings, project, rules, catalogue, stale.changed, keys, stale=stale
+            )
         if loaded.stale is not None:
             return loaded
         # Something the other findings depend on changed too: the whole project, whole.
@@ -168,6 +190,47 @@ def _recall(
     return memo.lookup(settings.cache_dir, project, keys[0], keys[1]), keys
 
 
+def _load_stale(
+    settings: Settings,
+    project: Project,
+    rules: tuple[Rule, ...],
+    catalogue: Catalogue | Callable[[], Catalogue] | None,
+    stale: Hit,
+    keys: tuple[str | None, str | None],
+) -> Loaded | None:
+    """``_load_components`` after an edit, from the stale memo's light components: only the
+    changed files are parsed (``loader.load_stale``). None when the memo holds none."""
+    from sflint.access import Focus
+    from sflint.metadata import memo
+    from sflint.metadata.loader import load_stale
+
+    got = memo.light(stale)
+    if got is None or settings.cache_dir is None:
+        return None
+    light, rows = got
+    full = _catalogue(catalogue, settings.config)
+    focus = Focus(settings.config, Under(stale.changed), standard=full.standard)
+    records = dict(stale.records)
+    built = load_stale(
+        project.files, project.root, settings.cache_dir, light, records, stale.fresh, focus
+    )
+    # The memo's components are written again as they were read; the others light again.
+    written = {id(c): row for c, row in zip(light, rows, strict=True)}
+    text = memo.light_text([written.get(id(c)) or memo.light_row(c, focus.keep) for c in built])
+    return _assemble(
+        settings,
+        project,
+        rules,
+        full,
+        built,
+        records=records,
+        focused=True,
+        run_key=keys[0],
+        stale=stale,
+        light=text,
+    )
+
+
 def _load_components(
     settings: Settings,
     project: Project,
@@ -181,10 +244,9 @@ def _load_components(
     With a ``stale`` memo, ``scope`` is the files that changed, and the load is focused on
     them; it keeps the memo (``Loaded.stale``) only if its context is the memo's, so that
     the findings of everything else are still the memo's (``memo.context``)."""
-    from sflint.access import Focus, Index, accesses_for
-    from sflint.config import check_references
+    from sflint.access import LIGHT, Focus
+    from sflint.metadata import memo
     from sflint.metadata.loader import load_recorded, load_with_sources
-    from sflint.project import classify
 
     config = settings.config
     # Only xpath rules read the files themselves; only then are the bytes kept.
@@ -200,6 +262,51 @@ def _load_components(
         components, records = load_recorded(
             project.files, project.root, settings.cache_dir, focus=focus
         )
+    # A stale memo's run gives the whole project's findings (app.check).
+    run_key = keys[1] if focus is not None and stale is None else keys[0]
+    # The light components, for the run after an edit: only in the whole project's memo.
+    light = None
+    if run_key is not None and records is not None and (focus is None or stale is not None):
+        light = memo.light_text(memo.light_rows(components, LIGHT))
+    return _assemble(
+        settings,
+        project,
+        rules,
+        full,
+        components,
+        records=records,
+        sources=sources,
+        focused=focus is not None,
+        run_key=run_key,
+        stale=stale,
+        light=light,
+        scope=scope,
+    )
+
+
+def _assemble(
+    settings: Settings,
+    project: Project,
+    rules: tuple[Rule, ...],
+    full: Catalogue,
+    components: tuple[Component, ...],
+    *,
+    records: dict[str, Record] | None,
+    sources: Mapping[str, bytes] | None = None,
+    focused: bool,
+    run_key: str | None,
+    stale: Hit | None,
+    light: bytes | None,
+    scope: tuple[str, ...] | None = None,
+) -> Loaded:
+    """The rest of a load once the components are read: the personas resolved, and the
+    memo to write (``run_key``), whose scope is ``scope`` unless the load is for a
+    ``stale`` memo, kept only if its context is the memo's (``memo.context``)."""
+    from sflint.access import Index, accesses_for
+    from sflint.config import check_references
+    from sflint.project import classify
+
+    config = settings.config
     # Standard profiles carry their Setup name as a label: a persona may name one so.
     components = full.standard.with_setup_names(components)
     # A persona naming what the project lacks is a mistake in the config: exit 2.
@@ -209,8 +316,6 @@ def _load_components(
     index = Index.build(components)
     accesses = accesses_for(config, components, index)
     pending = None
-    # A stale memo's run gives the whole project's findings (app.check).
-    run_key = keys[1] if focus is not None and stale is None else keys[0]
     if run_key is not None and records is not None and settings.cache_dir is not None:
         from sflint.metadata import memo
 
@@ -218,7 +323,9 @@ def _load_components(
         if stale is not None and context != stale.context:
             stale = None
         whole = scope if stale is None else None
-        pending = memo.Pending(settings.cache_dir, project.root, run_key, records, whole, context)
+        pending = memo.Pending(
+            settings.cache_dir, project.root, run_key, records, whole, context, light
+        )
     elif stale is not None:
         stale = None
     return Loaded(
@@ -229,8 +336,8 @@ def _load_components(
         catalogue=full,
         index=index,
         accesses=accesses,
-        sources=sources,
-        focused=focus is not None,
+        sources=sources or {},
+        focused=focused,
         pending=pending,
         stale=stale,
     )

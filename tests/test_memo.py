@@ -118,44 +118,71 @@ def _memo_file(store: Path) -> Path:
     return found
 
 
-def _digest(body: bytes) -> bytes:
+def _parts(path: Path) -> tuple[bytes, bytes]:
+    """The memo's two bodies: the findings', and the light components'."""
+    rest = path.read_bytes().partition(b"\n")[2]
+    main, _, light = rest.partition(b"\n")
+    return main, light
+
+
+def _write(path: Path, main: bytes, light: bytes) -> None:
+    """The memo with these bodies and their true digests."""
     import hashlib
 
-    return hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    digests = b" ".join(hashlib.sha256(b).hexdigest().encode() for b in (main, light))
+    path.write_bytes(digests + b"\n" + main + b"\n" + light)
 
 
-def _flip(path: Path) -> None:
-    data = bytearray(path.read_bytes())
+def _damaged(path: Path, light: bool, body: bytes, digest: bool = False) -> None:
+    """The memo with one body replaced by ``body``: with its true digest when ``digest``,
+    else under the digest of what it replaced."""
+    header = path.read_bytes().partition(b"\n")[0]
+    main, rest = _parts(path)
+    if digest:
+        _write(path, main if light else body, body if light else rest)
+        return
+    path.write_bytes(header + b"\n" + (main + b"\n" + body if light else body + b"\n" + rest))
+
+
+def _flip(path: Path, light: bool = False) -> None:
+    data = bytearray(_parts(path)[light])
     data[-10] ^= 1
-    path.write_bytes(bytes(data))
+    _damaged(path, light, bytes(data))
 
 
-def _truncate(path: Path) -> None:
-    path.write_bytes(path.read_bytes()[:-100])
+def _truncate(path: Path, light: bool = False) -> None:
+    if light:
+        _damaged(path, True, _parts(path)[1][:-100])
+    else:
+        path.write_bytes(path.read_bytes()[: path.read_bytes().index(b"\n") + 1 + 100])
 
 
-def _wrong_types(path: Path) -> None:
-    body = path.read_bytes().partition(b"\n")[2]
-    # Still valid JSON with a valid digest, but a finding's line is a string.
-    path.write_bytes(_digest(body.replace(b'",8,"', b'","8","', 1)))
+def _wrong_types(path: Path, light: bool = False) -> None:
+    import re
+
+    body = _parts(path)[light]
+    # Still valid JSON with a valid digest, but a line is a string.
+    pattern = rb'",8,"' if not light else rb",(\d+)\]"
+    wrong = rb'","8","' if not light else rb',"\1"]'
+    _damaged(path, light, re.sub(pattern, wrong, body, count=1), digest=True)
 
 
-def _not_json(path: Path) -> None:
-    path.write_bytes(_digest(b"[" * 100_000))
+def _not_json(path: Path, light: bool = False) -> None:
+    _damaged(path, light, b"[" * 100_000, digest=True)
 
 
-def _link(path: Path) -> None:
+def _link(path: Path, light: bool = False) -> None:
     elsewhere = path.with_name("elsewhere")
     path.rename(elsewhere)
     path.symlink_to(elsewhere)
 
 
-def _fifo(path: Path) -> None:
+def _fifo(path: Path, light: bool = False) -> None:
     path.unlink()
     os.mkfifo(path)
 
 
-TAMPER: dict[str, Callable[[Path], None]] = {
+TAMPER: dict[str, Callable[[Path, bool], None]] = {
     "flipped": _flip,
     "truncated": _truncate,
     "wrong types": _wrong_types,
@@ -175,10 +202,48 @@ def test_a_damaged_or_linked_memo_is_a_miss(
     hits = _spy(monkeypatch)
     cold = _check(project, base)
     assert _check(project, base, store) == cold
-    TAMPER[how](_memo_file(store))
+    TAMPER[how](_memo_file(store), False)
     hits.clear()
     assert _check(project, base, store) == cold
     assert hits == [False]
+
+
+@pytest.mark.parametrize("how", [h for h in TAMPER if h not in ("link", "fifo")])
+def test_damaged_light_components_are_not_used(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run with nothing changed never reads the light components; a run after an edit
+    that finds them damaged reads the pack instead, and gives the findings of a run
+    without a cache."""
+    project = _copy(EXAMPLE, tmp_path)
+    base = project.resolve()
+    store = tmp_path / "cache"
+    hits = _spy(monkeypatch)
+    light: list[bool] = []
+    real = memo.light
+
+    def spy(hit: memo.Hit) -> object:
+        got = real(hit)
+        light.append(got is not None)
+        return got
+
+    monkeypatch.setattr(memo, "light", spy)
+    _check(project, base, store)
+    TAMPER[how](_memo_file(store), True)
+    hits.clear()
+    assert _check(project, base, store) == _check(project, base)
+    assert hits == [True]
+    assert light == []
+    file = project / f"{PS}/Reporting_Sync.permissionset-meta.xml"
+    file.write_bytes(file.read_bytes().replace(b"</label>", b" 2</label>", 1))
+    hits.clear()
+    assert _report(project, base, store) == _report(project, base)
+    assert hits == [None]
+    assert light == [False]
+    # The memo written then holds them again.
+    file.write_bytes(file.read_bytes().replace(b"</label>", b" 3</label>", 1))
+    assert _report(project, base, store) == _report(project, base)
+    assert light == [False, True]
 
 
 def test_wrong_types_change_what_the_memo_would_say(tmp_path: Path) -> None:
@@ -244,6 +309,7 @@ def test_exceptions_and_the_baseline_still_apply_to_a_hit(
 
 
 PS = "force-app/main/default/permissionsets"
+LOADER = "integrations/main/default/permissionsets"
 GROUP = "force-app/main/default/permissionsetgroups/Integration_Base.permissionsetgroup-meta.xml"
 GRANT = "<userPermissions><enabled>true</enabled><name>TwoFactorApi</name></userPermissions>"
 
@@ -262,6 +328,30 @@ EDITS: dict[str, tuple[str, bytes, bytes, bool]] = {
         GROUP,
         b"<status>",
         b"<permissionSets>Nowhere</permissionSets><status>",
+        False,
+    ),
+    "a grant in a set no persona holds": (
+        f"{LOADER}/Data_Loader_Users.permissionset-meta.xml",
+        b"</PermissionSet>",
+        GRANT.encode() + b"</PermissionSet>",
+        True,
+    ),
+    "a member added": (
+        GROUP,
+        b"<status>",
+        b"<permissionSets>Data_Loader_Users</permissionSets><status>",
+        False,
+    ),
+    "a set that becomes a persona": (
+        f"{LOADER}/Data_Loader_Users.permissionset-meta.xml",
+        b"</PermissionSet>",
+        GRANT.replace("TwoFactorApi", "ApiUserOnly").encode() + b"</PermissionSet>",
+        False,
+    ),
+    "a profile's license": (
+        "force-app/main/default/profiles/Custom%3A Sales Profile.profile-meta.xml",
+        b"<userLicense>Salesforce</userLicense>",
+        b"<userLicense>Salesforce Integration</userLicense>",
         False,
     ),
 }
@@ -285,21 +375,117 @@ def test_after_an_edit_only_what_it_changes_is_evaluated_again(
         return real(loaded, stale)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sflint.app, "_again", spy)
+    light: list[bool] = []
+    real_light = memo.light
+
+    def spy_light(hit: memo.Hit) -> object:
+        got = real_light(hit)
+        light.append(got is not None)
+        return got
+
+    monkeypatch.setattr(memo, "light", spy_light)
     _check(project, base, store)
     rel, old, new, incremental = EDITS[edit]
     file = project / rel
     before = _check(project, base)
+    assert old in file.read_bytes()
     file.write_bytes(file.read_bytes().replace(old, new, 1))
     cold = _check(project, base)
-    assert cold != before or edit == "a label"
+    assert cold != before or edit in ("a label", "a member added", "a profile's license")
     hits.clear()
+    assert _report(project, base, store) == _report(project, base)
     assert _check(project, base, store) == cold
-    assert hits == [None]  # the memo, stale
-    assert again == ([(rel,)] if incremental else [])
+    assert hits[0] is None  # the memo, stale
+    assert again[0] == (rel,) if incremental else not again
+    # Read from the memo's light components, not the pack.
+    assert light and all(light)
+    again.clear()
     # And the memo written after it is whole again: the next run takes everything from it.
     assert _check(project, base, store) == cold
     assert hits[-1] is True
-    assert len(again) == (1 if incremental else 0)
+    assert not again
+
+
+def test_a_file_written_again_with_the_same_bytes_is_no_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A touch, a checkout of the same bytes or a record too recent to trust: the file is
+    read and hashed, nothing is evaluated, and the memo's records are renewed."""
+    import sflint.app
+
+    project = _copy(EXAMPLE, tmp_path)
+    base = project.resolve()
+    store = tmp_path / "cache"
+    hits = _spy(monkeypatch)
+    cold = _report(project, base)
+    assert _report(project, base, store) == cold
+    evaluated: list[object] = []
+    real = sflint.app.evaluate_all
+
+    def spy(*args: object) -> object:
+        evaluated.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sflint.app, "evaluate_all", spy)
+    file = project / f"{PS}/Reporting_Sync.permissionset-meta.xml"
+    data = file.read_bytes()
+    file.unlink()
+    file.write_bytes(data)  # a new inode: the record no longer matches
+    hits.clear()
+    assert _report(project, base, store) == cold
+    assert hits == [None]
+    assert not evaluated
+    assert _report(project, base, store) == cold
+    assert hits == [None, True]  # the records were renewed
+
+
+# Changes to what the memo's key holds (the files found, the config): a miss, whole.
+def _delete(project: Path) -> None:
+    (project / f"{LOADER}/Data_Loader_Users.permissionset-meta.xml").unlink()
+
+
+def _rename(project: Path) -> None:
+    old = project / f"{LOADER}/Data_Loader_Users.permissionset-meta.xml"
+    old.rename(old.with_name("Data_Loaders.permissionset-meta.xml"))
+
+
+def _add(project: Path) -> None:
+    old = project / f"{LOADER}/Data_Loader_Users.permissionset-meta.xml"
+    old.with_name("Another.permissionset-meta.xml").write_bytes(old.read_bytes())
+
+
+def _persona(project: Path) -> None:
+    config = project / ".sflint.yml"
+    text = config.read_text()
+    config.write_text(
+        text.replace("[Commission_App_API]", "[Commission_App_API, Data_Loader_Users]")
+    )
+    assert config.read_text() != text
+
+
+KEYED: dict[str, Callable[[Path], None]] = {
+    "a file deleted": _delete,
+    "a file renamed": _rename,
+    "a file added": _add,
+    "a persona changed in .sflint.yml": _persona,
+}
+
+
+@pytest.mark.parametrize("change", list(KEYED))
+def test_after_a_change_to_what_the_key_holds_the_memo_misses(
+    change: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _copy(EXAMPLE, tmp_path)
+    base = project.resolve()
+    store = tmp_path / "cache"
+    hits = _spy(monkeypatch)
+    _report(project, base, store)
+    KEYED[change](project)
+    hits.clear()
+    assert _report(project, base, store) == _report(project, base)
+    assert hits == [False]
+    assert _report(project, base, store) == _report(project, base)
+    assert hits[-1] is True
 
 
 def test_the_memo_keeps_every_field_of_a_finding_and_of_what_the_filters_read() -> None:

@@ -295,6 +295,14 @@ def _pack_path(cache_dir: Path, root: Path) -> Path:
     return project_file(cache_dir, root, "pack")
 
 
+def pack_size(cache_dir: Path, root: Path) -> int:
+    """The size of the project's pack file; 0 when there is none."""
+    try:
+        return os.lstat(_pack_path(cache_dir, root)).st_size
+    except OSError:
+        return 0
+
+
 def project_file(cache_dir: Path, root: Path, kind: str) -> Path:
     """The project's cache file of ``kind`` (``pack``, ``memo``), named by its real path."""
     where = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:32]

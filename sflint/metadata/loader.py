@@ -13,7 +13,7 @@ import contextlib
 import gc
 import os
 import sys
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
@@ -509,3 +509,65 @@ def load_with_sources(
         for f, (parsed, data) in zip(listed, read, strict=True)
         if data is not None and parsed.root
     }
+
+
+def load_stale(
+    files: Sequence[MetadataFile],
+    root: Path,
+    cache_dir: Path,
+    light: Iterable[Component],
+    records: Mapping[str, cache.Record],
+    fresh: Mapping[str, bytes],
+    focus: Focus,
+) -> tuple[Component, ...]:
+    """The components after the files ``fresh`` (by path, with their bytes now) changed
+    since a memo whose light components are ``light`` (``sflint.metadata.memo``), as
+    ``load_recorded`` with ``focus`` on those files gives them: every component is light
+    but those with a changed file and those ``focus`` needs whole. Only the changed files
+    are parsed; the pack is read for the unchanged files of a component needed whole (a
+    decomposed set one of whose files changed, a persona's component), or when the changed
+    files are large (a checkout may bring back bytes it has). ``records`` is every file's
+    record now (the memo's, and the changed files' new ones)."""
+    keys = {(f.type, f.name) for f in files if f.rel in fresh}
+    pack: list[cache.Pack] = []  # read once, when first needed
+    size = sum(len(data) for data in fresh.values())
+    # Parsing about 100 MB/s, a pack read at about twice that: look the changed bytes up
+    # in the pack first only when parsing them would cost more than reading it.
+    if size * 2 > cache.pack_size(cache_dir, root):
+        pack.append(cache.load_pack(cache_dir, root))
+    parsed: dict[str, ParsedFile] = {}
+
+    def whole(file: MetadataFile) -> ParsedFile:
+        data = fresh.get(file.rel)
+        if data is not None:
+            known = pack[0].entry(records[file.rel].key, file.rel) if pack else None
+            if known is not None:
+                return known
+            parsed[file.rel] = parse_bytes(data, file.rel, file.type, file.role)
+            return parsed[file.rel]
+        if not pack:
+            pack.append(cache.load_pack(cache_dir, root))
+        # A damaged or missing entry: the file is read again, as a miss.
+        return pack[0].entry(records[file.rel].key, file.rel) or _read(file, root, None).parsed
+
+    def rebuilt(wanted: Collection[tuple[ComponentType, str]]) -> list[Component]:
+        return list(build_components((f, whole(f)) for f in files if (f.type, f.name) in wanted))
+
+    with _no_cyclic_gc():
+        # Every copy of a changed component is built again (a copy's duplicates name the
+        # others' lines); the focus then says which others are needed whole.
+        mixed = _in_order([*(c for c in light if c.key_t not in keys), *rebuilt(keys)])
+        more = set(focus.needed(mixed)) - keys
+        if more:
+            mixed = _in_order([*(c for c in mixed if c.key_t not in more), *rebuilt(more)])
+    if pack and parsed:
+        # The pack was read anyway: it learns what was parsed. Otherwise it is left as it
+        # is (rewriting it would cost more than the rest of the run); its records of the
+        # changed files are not trusted, so a run that reads it reads those files again.
+        kept = dict(pack[0].records)
+        entries = dict(pack[0].entries)
+        for rel, one in parsed.items():
+            kept[rel] = records[rel]
+            entries[records[rel].key] = cache.encode(one)
+        cache.save_pack(cache_dir, root, kept, entries)
+    return mixed

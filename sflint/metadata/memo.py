@@ -13,12 +13,18 @@ One memo file per project beside its pack (``<cache dir>/parsed/memo-<hash>.json
 - the **findings** the rules gave, before any comment, exception, baseline or
   ``--new-since`` is applied (``app.check`` applies them again on every run, so an expired
   exception or an edited baseline takes effect), and of each component what those filters
-  and the report read: its type, name, files, label and suppression comments.
+  and the report read: its type, name, files, label and suppression comments;
+- in a second body, each component **light** (``light_rows``): all of it but its grants
+  other than the first and the enabled ones ``access.Focus`` keeps, and its object grants.
+  That is what the personas and the context read of a component, so a run after an edit
+  reads, parses and evaluates again only the components with a changed file and those of
+  the personas built from one (``metadata.loader.load_stale``); the pack is not read unless
+  one of those is unchanged. A run with nothing changed never reads this body.
 
 A memo is used only when every file's record is trusted and the key is equal; a run that
 misses evaluates as always and writes the memo again. Like the pack it is data, never
 pickle: the file is opened without following a link, must be a regular file within a size
-limit, carries the SHA-256 of its body (a truncated or corrupted memo is a miss), and every
+limit, carries the SHA-256 of each body (a truncated or corrupted memo is a miss), and every
 value is checked for its exact type; anything else is a miss, never a crash and never a
 finding of its own.
 """
@@ -28,8 +34,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,8 +47,12 @@ from sflint.model import (
     Confidence,
     Finding,
     FixOption,
+    Grant,
     Item,
     Location,
+    Member,
+    Problem,
+    ProblemKind,
     Severity,
     Suppression,
 )
@@ -53,8 +63,9 @@ if TYPE_CHECKING:
     from sflint.project import Project
 
 # 2: the context, for a stale memo; 3: confidence; 4: occurrences, lines; 5: a fix
-# option's refusal (a standard profile); 6: an aggregated finding's items
-_FORMAT = 6
+# option's refusal (a standard profile); 6: an aggregated finding's items; 7: the light
+# components, a body of their own
+_FORMAT = 7
 _LIMIT = 256 * 1024 * 1024
 
 
@@ -75,6 +86,13 @@ class Hit:
     # What the findings of the components and personas that are not evaluated again depend
     # on besides their own files (``context``), as it was.
     context: str = ""
+    # Each file's record as the memo holds it: trusted now for every file not ``changed``.
+    records: Mapping[str, cache.Record] = field(default_factory=dict, compare=False)
+    # The light components' body and its SHA-256, checked only when it is read (``light``).
+    light_body: bytes = field(default=b"", repr=False, compare=False)
+    light_digest: bytes = field(default=b"", repr=False, compare=False)
+    # The bytes now of each file of ``changed``, once read again (``recheck``).
+    fresh: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,9 @@ class Pending:
     # The targets the run evaluates for (its key says so); None: the whole project.
     scope: tuple[str, ...] | None
     context: str = ""
+    # The light components' body (``light_rows``, as JSON text); None: none is written, and
+    # a run after an edit reads the pack instead.
+    light: bytes | None = None
 
 
 def _path(cache_dir: Path, root: Path, scoped: bool) -> Path:
@@ -179,7 +200,10 @@ def _lookup(
         if hasattr(os, "geteuid") and os.lstat(path).st_uid != os.geteuid():
             return None
         raw = cache.read_regular(path, _LIMIT)
-        digest, _, body = raw.partition(b"\n")
+        header, _, rest = raw.partition(b"\n")
+        digest, _, light_digest = header.partition(b" ")
+        # JSON text holds no raw newline: the first one ends the first body.
+        body, _, light_body = rest.partition(b"\n")
         if hashlib.sha256(body).hexdigest().encode() != digest:
             return None
         value = json.loads(body)
@@ -187,9 +211,10 @@ def _lookup(
             return None
         if value.get("key") != wanted:
             return None
-        changed = _changed(project, value["files"])
-        if changed is None:
+        status = _changed(project, value["files"])
+        if status is None:
             return None
+        changed, records = status
         scope = None if scoped is None else _strs(value["scope"])
         return Hit(
             tuple(_finding(f) for f in _list(value["findings"])),
@@ -198,23 +223,29 @@ def _lookup(
             _count(value["unchecked"]),
             changed,
             _str(value["context"]),
+            records,
+            light_body,
+            light_digest,
         )
     except (OSError, ValueError, RecursionError, KeyError, TypeError, cache.Invalid):
         return None
 
 
-def _changed(project: Project, files: object) -> tuple[str, ...] | None:
+def _changed(
+    project: Project, files: object
+) -> tuple[tuple[str, ...], dict[str, cache.Record]] | None:
     """The files of the project whose record in ``files`` is not trusted now, under the
-    file-access policy (as ``loader._known`` asks it); None when one cannot be read at all
-    (then the run reads as without a memo, and reports it)."""
+    file-access policy (as ``loader._known`` asks it), and every file's record; None when
+    one cannot be read at all (then the run reads as without a memo, and reports it)."""
     from sflint.safeio import METADATA_LIMIT, Refused
 
     if type(files) is not dict or len(files) != len(project.files):
         return None
     status = cache.Status(project.root)
     changed = []
+    records = {}
     for file in project.files:
-        record = cache.record(files[file.rel])
+        record = records[file.rel] = cache.record(files[file.rel])
         try:
             st = status.of(file.path)
         except (Refused, OSError):
@@ -223,7 +254,37 @@ def _changed(project: Project, files: object) -> tuple[str, ...] | None:
             return None
         if not record.trusted(cache.signature(st)):
             changed.append(file.rel)
-    return tuple(changed)
+    return tuple(changed), records
+
+
+def recheck(hit: Hit, project: Project) -> Hit | None:
+    """``hit`` with the files it says changed read again: one whose bytes are those the memo
+    recorded (a record too recent to trust, a touch) has its record renewed and is changed
+    no more; the others' bytes are kept for the load (``Hit.fresh``). None when one is
+    refused now (a whole load reports it).
+
+    As ``metadata.loader`` reads a file, the status is taken before the bytes: an edit in
+    between leaves a record that no longer matches."""
+    from dataclasses import replace
+
+    from sflint.safeio import METADATA_LIMIT, Refused, check_regular, read_bytes
+
+    by_rel = {f.rel: f for f in project.files}
+    records = dict(hit.records)
+    fresh = {}
+    for rel in hit.changed:
+        file = by_rel[rel]
+        checked = cache.now_ns()
+        try:
+            st = check_regular(file.path, project.root).stat()
+            data = read_bytes(file.path, project.root, METADATA_LIMIT)
+        except (Refused, OSError):
+            return None
+        key = cache.content_key(data, file.type, file.role)
+        if key != records[rel].key:
+            fresh[rel] = data
+        records[rel] = cache.Record(cache.signature(st), key, checked)
+    return replace(hit, changed=tuple(fresh), records=records, fresh=fresh)
 
 
 def context(components: Sequence[Component], accesses: Sequence[Access], index: Index) -> str:
@@ -292,7 +353,7 @@ def store(
     used."""
     if scope != pending.scope:
         return
-    body = json.dumps(
+    main = json.dumps(
         {
             "format": _FORMAT,
             "key": pending.key,
@@ -308,9 +369,73 @@ def store(
         },
         separators=(",", ":"),
     ).encode("utf-8", "surrogateescape")
-    digest = hashlib.sha256(body).hexdigest().encode()
+    light = pending.light if pending.light is not None and scope is None else b"null"
+    digests = b" ".join(hashlib.sha256(b).hexdigest().encode() for b in (main, light))
     where = _path(pending.cache_dir, pending.root, scope is not None)
-    cache.store_bytes(where, digest + b"\n" + body)
+    cache.store_bytes(where, b"".join((digests, b"\n", main, b"\n", light)))
+
+
+# --- light components ---------------------------------------------------------------------
+
+
+def light_rows(components: Sequence[Component], keep: frozenset[str]) -> list[list[object]]:
+    """Each component light, as the memo's second body holds it: every grant but its first
+    and its enabled grants of ``keep`` left out, and its object grants (``access.Focus``:
+    what the personas and the context read of a component)."""
+    return [_encode_light(c, keep) for c in components]
+
+
+def light_text(rows: Sequence[object]) -> bytes:
+    return json.dumps(rows, separators=(",", ":")).encode("utf-8", "surrogateescape")
+
+
+def light(hit: Hit) -> tuple[tuple[Component, ...], list[object]] | None:
+    """The memo's light components (``light_rows``) in the order they were written, and the
+    row each was decoded from (to write again as it was); None when the memo holds none, or
+    its body is damaged (then the run after an edit reads the pack instead)."""
+    body = hit.light_body
+    try:
+        if hashlib.sha256(body).hexdigest().encode() != hit.light_digest:
+            return None
+        rows = json.loads(body)
+        if type(rows) is not list:
+            return None
+        return tuple(_light(row) for row in rows), rows
+    except (ValueError, RecursionError, KeyError, TypeError, cache.Invalid):
+        return None
+
+
+def light_row(c: Component, keep: frozenset[str]) -> list[object]:
+    return _encode_light(c, keep)
+
+
+def _encode_light(c: Component, keep: frozenset[str]) -> list[object]:
+    grants = [c.grants[0]] if c.grants else []
+    grants += [g for g in c.grants[1:] if g.enabled and g.name in keep]
+    return [
+        c.type.value,
+        c.name,
+        list(c.files),
+        c.label,
+        c.license,
+        c.user_license,
+        c.custom,
+        [
+            [g.name, g.enabled, g.location.path, g.location.line, g.count, list(g.also)]
+            if g.count > 1
+            else [g.name, g.enabled, g.location.path, g.location.line]
+            for g in grants
+        ],
+        [[m.name, m.location.path, m.location.line] for m in c.members],
+        [[m.name, m.location.path, m.location.line] for m in c.muting_members],
+        [[p.message, p.location.path, p.location.line, p.kind.value] for p in c.problems],
+        [
+            [list(s.rules), s.location.path, s.location.line, s.whole_file, s.reason]
+            for s in c.suppressions
+        ],
+        None if c.anchor is None else [c.anchor.path, c.anchor.line],
+        [[d.path, d.line] for d in c.duplicates],
+    ]
 
 
 # --- values <-> JSON ----------------------------------------------------------------------
@@ -432,6 +557,60 @@ def _fix(value: object) -> FixOption:
             raise cache.Invalid
         naming = CloneNaming(parts[0], parts[1])
     return FixOption(_str(ident), _str(title), _strs(steps), _opt(action), naming, _opt(refusal))
+
+
+def _rows(value: object, width: int, *widths: int) -> list[list[object]]:
+    rows = _list(value)
+    for row in rows:
+        if type(row) is not list or (len(row) != width and len(row) not in widths):
+            raise cache.Invalid
+    return rows  # type: ignore[return-value]  # every row was checked
+
+
+def _at(path: object, line: object) -> Location:
+    return Location(_str(path), _line(line))
+
+
+def _light_grant(row: list[object]) -> Grant:
+    where = _at(row[2], row[3])
+    if len(row) == 4:
+        return Grant(_str(row[0]), _bool(row[1]), where)
+    count, also = _line(row[4]), tuple(_line(n) for n in _list(row[5]))
+    if count < 2:
+        raise cache.Invalid  # a count of 1 is a row of four
+    return Grant(_str(row[0]), _bool(row[1]), where, count, also)
+
+
+_PROBLEMS = {k.value: k for k in ProblemKind}
+
+
+def _light(value: object) -> Component:
+    row = _list(value)
+    if len(row) != 14:
+        raise cache.Invalid
+    ctype, name, files, label, license_, user_license, custom = row[:7]
+    grants, members, muting, problems, marks, anchor, duplicates = row[7:]
+    return Component(
+        type=_TYPES[_str(ctype)],
+        name=_str(name),
+        files=_strs(files),
+        label=_opt(label),
+        license=_opt(license_),
+        user_license=_opt(user_license),
+        custom=_opt(custom),
+        grants=tuple(_light_grant(g) for g in _rows(grants, 4, 6)),
+        members=tuple(Member(_str(n), _at(p, ln)) for n, p, ln in _rows(members, 3)),
+        muting_members=tuple(Member(_str(n), _at(p, ln)) for n, p, ln in _rows(muting, 3)),
+        problems=tuple(
+            Problem(_str(m), _at(p, ln), _PROBLEMS[_str(k)]) for m, p, ln, k in _rows(problems, 4)
+        ),
+        suppressions=tuple(
+            Suppression(_strs(rules), _at(p, ln), _bool(whole), _str(reason))
+            for rules, p, ln, whole, reason in _rows(marks, 5)
+        ),
+        anchor=None if anchor is None else _at(*_rows([anchor], 2)[0]),
+        duplicates=tuple(_at(p, ln) for p, ln in _rows(duplicates, 2)),
+    )
 
 
 def _component(value: object) -> Component:
