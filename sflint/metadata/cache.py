@@ -430,31 +430,33 @@ class Status:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self.real_root = os.path.realpath(root) if root is not None else None
+        # Each folder as spelled: resolved, with a separator after it; None when outside.
         self.folders: dict[str, str | None] = {}
 
     def _folder(self, folder: str) -> str | None:
         if folder not in self.folders:
             real, top = os.path.realpath(folder), self.real_root
             inside = top is None or real == top or real.startswith(top.rstrip(os.sep) + os.sep)
-            self.folders[folder] = real if inside else None
+            self.folders[folder] = real.rstrip(os.sep) + os.sep if inside else None
         return self.folders[folder]
 
     def of(self, path: Path) -> os.stat_result:
         """The status of ``path``, a regular file inside the root; raises Refused or
         OSError as ``check_regular`` does."""
-        from sflint.safeio import check_regular
-
         # Strings, not Paths (a Path costs a parse); the folder as spelled, since realpath
-        # resolves a link before a "..".
-        name = os.fspath(path)
-        folder = self._folder(os.path.dirname(name))  # noqa: PTH120
-        if folder is not None:
+        # resolves a link before a "..". One split and one concatenation: this runs for
+        # every file of every run (1,550 files: 15 ms with dirname, basename and join).
+        head, tail = os.path.split(path)
+        folder = self.folders.get(head) if head in self.folders else self._folder(head)
+        if folder is not None and tail:
             try:
-                st = os.lstat(os.path.join(folder, os.path.basename(name)))  # noqa: PTH118, PTH119
+                st = os.lstat(folder + tail)
             except OSError:
                 st = None
             if st is not None and stat.S_ISREG(st.st_mode):
                 return st
+        from sflint.safeio import check_regular
+
         return check_regular(path, self.root).stat()
 
 
