@@ -137,14 +137,17 @@ def candidate(component: Component) -> Candidate | None:
     if component.problems and not component.grants:
         return None
     named = integration_name(component)
-    access = [p for p in (API_ENABLED, *BROAD) if component.enabled(p)]
+    # What ``component.enabled`` says of each permission read here, from one pass over the
+    # grants (a profile holds hundreds; this runs for every component of a project).
+    on = {g.name for g in component.grants if g.enabled}
+    access = [p for p in (API_ENABLED, *BROAD) if p in on]
     if named is not None:
         shown = f"its name {named!r} reads like an integration user's"
         if access:
             return Candidate(Confidence.MEDIUM, f"{shown} and it enables {', '.join(access)}")
         return Candidate(Confidence.LOW, shown)
-    broad = [p for p in BROAD if component.enabled(p)]
-    if component.enabled(API_ENABLED) and broad and not any(component.enabled(p) for p in UI_ONLY):
+    broad = [p for p in BROAD if p in on]
+    if API_ENABLED in on and broad and not any(p in on for p in UI_ONLY):
         return Candidate(
             Confidence.LOW,
             f"it enables {API_ENABLED} and {', '.join(broad)} and no user-interface permission",
