@@ -102,7 +102,6 @@ def _wanted(loaded: Loaded, triage: Triage) -> Callable[[Iterable[str]], bool] |
 
 
 def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
-    from sflint.baseline import match
     from sflint.waivers import waive
 
     triage = triage or Triage()
@@ -129,6 +128,8 @@ def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
         waivers, notices = waived.waivers, waived.notices
     new = [True] * len(findings)
     if triage.previous is not None:
+        from sflint.baseline import match
+
         known = list(triage.previous)
         new = [hit is None for hit in match(findings, known)]
     rows = list(zip(findings, waivers, new, strict=True))

@@ -19,7 +19,7 @@ from sflint import __version__
 from sflint.errors import UsageError, show_error
 from sflint.output import Format, ProjectInfo, Report, render
 from sflint.sanitize import line_start
-from sflint.settings import Options, check_exists
+from sflint.settings import BASELINE_FILE, Options, check_exists
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -185,28 +185,29 @@ def _triage(options: Options, loaded: Loaded, catalogue: Callable[[], Catalogue]
 def _may_focus(options: Options, root: Path) -> bool:
     """Whether a run on named files may evaluate only what it reports: not when a baseline
     or ``--new-since`` is judged against the whole project's findings (app.check)."""
-    from sflint import baseline
-
     if options.new_since is not None:
         return False
-    own = root / baseline.DEFAULT_NAME
+    own = root / BASELINE_FILE
     has_baseline = options.baseline is not None or own.exists() or own.is_symlink()
     return not (options.ignores and has_baseline)
 
 
 def read_baseline(given: Path | None, root: Path) -> Baseline | None:
     """The baseline named on the command line (any file: the workflow chose it), else the
-    project's own, which comes with the pull request and must lie inside it."""
-    from sflint import baseline
-
+    project's own, which comes with the pull request and must lie inside it. The baseline
+    module is imported only when there is one (most runs: none)."""
     if given is not None:
         if not given.exists() and not given.is_symlink():
             raise UsageError(f"{given}: baseline file not found")
+        from sflint import baseline
+
         return baseline.read(given, _display(given, root), None)
-    own = root / baseline.DEFAULT_NAME
+    own = root / BASELINE_FILE
     if not own.exists() and not own.is_symlink():
         return None
-    return baseline.read(own, baseline.DEFAULT_NAME, root)
+    from sflint import baseline
+
+    return baseline.read(own, BASELINE_FILE, root)
 
 
 def _display(file: Path, root: Path) -> str:

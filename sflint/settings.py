@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 # because the CLI imports this module at start-up for its choices and a hook pays for every
 # import on every commit).
 _SETTINGS_FILES = ("sfdx-project.json", ".sflint.yml", ".forceignore", ".sflint-baseline.json")
+# The project's own baseline file (``sflint.baseline.DEFAULT_NAME``), for a caller that
+# imports the baseline module only when there is one.
+BASELINE_FILE = _SETTINGS_FILES[3]
 
 
 class FailOn(enum.Enum):

@@ -15,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-from sflint.baseline import Baseline, account
 from sflint.config import ExceptionEntry
 from sflint.model import Finding, Location, Notice, Suppression, Waiver, WaiverKind
+
+if TYPE_CHECKING:
+    from sflint.baseline import Baseline
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ def waive(
     notices = _apply_exceptions(findings, waivers, exceptions, today)
     if baseline is not None:
         open_ = [i for i, w in enumerate(waivers) if w is None]
+        from sflint.baseline import account
+
         known = [(e.fingerprint, e.path, e.count) for e in baseline.entries]
         found, used = account([findings[i] for i in open_], known)
         for i, (entry_index, taken) in zip(open_, found, strict=True):
