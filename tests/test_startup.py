@@ -76,6 +76,7 @@ def test_settings_names_the_project_files_as_discovery_does() -> None:
         project.FORCEIGNORE,
         baseline.DEFAULT_NAME,
     )
+    assert settings.BASELINE_FILE == baseline.DEFAULT_NAME
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["-h"], ["check", "--help"]], ids=" ".join)
@@ -109,6 +110,7 @@ MEMO_HIT_UNUSED = (
     "sflint.access",
     "sflint.catalogue",
     "sflint.since",
+    "sflint.baseline",  # the example project has no baseline file
 )
 
 
