@@ -358,7 +358,7 @@ def evaluate(
     findings: dict[tuple[str, str, int, str, str], Finding] = {}
     for rule in rules:
         scope = wider if rule.id in folded else components
-        for subject, persona, anchor in _subjects(rule, scope, accesses, ctx):
+        for subject, persona in _subjects(rule, scope, accesses, ctx):
             matched, hits = rule.match.evaluate(subject)
             if not matched:
                 continue
@@ -368,7 +368,7 @@ def evaluate(
             variant = next((v for v in rule.variants if v.when.evaluate(subject)[0]), None)
             if rule.aggregate is not None:  # the loader allows it only where there are hits
                 hits = tuple(_aggregated(rule, rule.aggregate, hits, persona))
-            for hit in hits or (anchor,):
+            for hit in hits or (_anchor(subject),):
                 f = _finding(rule, hit, persona, notes, ctx, variant)
                 findings.setdefault((f.rule, f.path, f.line, f.key, f.persona or ""), f)
     return sorted(findings.values(), key=lambda f: f.sort_key)
@@ -376,22 +376,32 @@ def evaluate(
 
 def _subjects(
     rule: Rule, components: tuple[Component, ...], accesses: tuple[Access, ...], ctx: Context
-) -> list[tuple[Subject, Persona | None, Hit]]:
-    """What ``rule`` is evaluated on, each with the hit a finding without hits points at."""
-    subjects: list[tuple[Subject, Persona | None, Hit]] = []
+) -> list[tuple[Subject, Persona | None]]:
+    """What ``rule`` is evaluated on, each with its persona (None for a component)."""
+    subjects: list[tuple[Subject, Persona | None]] = []
     if Scope.FILE in rule.scope:
         for c in components:
             if c.type in rule.component_types:
-                subjects.append((ComponentSubject(c, ctx), None, Hit(c.location, c.name, c)))
+                subjects.append((ComponentSubject(c, ctx), None))
     if Scope.PERSONA in rule.scope:
         for a in accesses:
             if a.persona.kind in rule.persona_kinds:
-                # A finding about the persona as a whole (no API access, say) can be
-                # caused by a change to any file its access is built from.
-                related = tuple(p for c in a.components for p in c.files)
-                anchor = Hit(a.persona.location, a.persona.name, None, (), related)
-                subjects.append((PersonaSubject(a, ctx), a.persona, anchor))
+                subjects.append((PersonaSubject(a, ctx), a.persona))
     return subjects
+
+
+def _anchor(subject: Subject) -> Hit:
+    """The hit a finding without hits points at: the component's root element, or the
+    persona's entry. Made only for such a finding (for every rule and subject, it was a
+    fifth of the evaluation)."""
+    if isinstance(subject, ComponentSubject):
+        c = subject.component
+        return Hit(c.location, c.name, c)
+    # A finding about the persona as a whole (no API access, say) can be caused by a
+    # change to any file its access is built from.
+    a = subject.access
+    related = tuple(p for c in a.components for p in c.files)
+    return Hit(a.persona.location, a.persona.name, None, (), related)
 
 
 def fold(findings: Iterable[Finding], rules: Iterable[Rule]) -> tuple[Finding, ...]:

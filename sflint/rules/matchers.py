@@ -80,6 +80,21 @@ class Context:
         default_factory=dict, hash=False, compare=False, repr=False
     )
 
+    # Each user_permission matcher's verdict on each permission name (what it asks of the
+    # name alone), decided once per run on first sight: a rule without ``names`` (SFL003,
+    # SFL004, SFL008) asked it of every grant of every component and persona, about
+    # 190,000 times for the 69,000 grants of the enterprise bench, of a few hundred names.
+    _verdicts: dict[UserPermission, _Verdicts] = field(
+        default_factory=dict, hash=False, compare=False, repr=False
+    )
+
+    def verdicts(self, matcher: UserPermission) -> _Verdicts:
+        """The names ``matcher`` accepts, by name: a dict that decides a name on first use."""
+        found = self._verdicts.get(matcher)
+        if found is None:
+            found = self._verdicts[matcher] = _Verdicts(matcher, self.catalogue)
+        return found
+
     def namespace_free(self, path: str) -> etree._Element | None:
         """The file at ``path`` with namespaces removed; None when absent or not XML."""
         if path not in self._trees:
@@ -188,10 +203,8 @@ class UserPermission:
         # A persona's grant carries the component whose file holds it.
         return Yield.hits(frozenset(names), COMPONENT_PLACEHOLDERS)
 
-    def _accepts(self, grant: Grant, cat: Catalogue) -> bool:
-        name = grant.name
-        if self.enabled is not None and grant.enabled is not self.enabled:
-            return False
+    def accepts_name(self, name: str, cat: Catalogue) -> bool:
+        """What the matcher asks of a grant's name: all of it but ``enabled``."""
         if self.names is not None and name not in self.names:
             return False
         if self.not_names is not None and name in self.not_names:
@@ -228,9 +241,12 @@ class UserPermission:
     def evaluate(self, subject: Subject) -> Result:
         cat = subject.ctx.catalogue
         hits: list[Hit] = []
-        # A rule on named permissions looks only at those: the set lookup first, the full
-        # test after (called for every grant of every component, it was most of a run).
+        # A rule on named permissions looks only at those (the set lookup first); every
+        # other name is decided once per run (Context.verdicts), then looked up: called for
+        # every grant of every component, the full test was most of a run's evaluation.
         names = self.names
+        ok = subject.ctx.verdicts(self)
+        enabled = self.enabled
         if isinstance(subject, ComponentSubject):
             c = subject.component
             grants = c.grants if names is None else [g for g in c.grants if g.name in names]
@@ -244,22 +260,39 @@ class UserPermission:
                     lines=_lines(g),
                 )
                 for g in grants
-                if self._accepts(g, cat)
+                if (enabled is None or g.enabled is enabled) and ok[g.name]
             ]
         else:
             seen: set[Location] = set()
             muting: dict[str, list[str]] = {}  # by group: its muting sets' files, found once
-            for eg in subject.access.grants:
-                if names is not None and eg.grant.name not in names:
+            access = subject.access
+            held = access.grants
+            if names is not None:
+                held = tuple(eg for eg in held if eg.grant.name in names)
+            for eg in held:
+                g = eg.grant
+                if eg.muted_by is not None or (enabled is not None and g.enabled is not enabled):
                     continue
-                if eg.muted_by is not None or not self._accepts(eg.grant, cat):
+                if not ok[g.name] or g.location in seen:  # or held twice (directly, via a group)
                     continue
-                if eg.grant.location in seen:  # held twice (directly and via a group)
-                    continue
-                seen.add(eg.grant.location)
-                values = self._values(eg.grant, cat)
-                hits.append(_persona_hit(eg, eg.grant.name, subject.access, values, muting))
+                seen.add(g.location)
+                values = self._values(g, cat)
+                hits.append(_persona_hit(eg, g.name, subject.access, values, muting))
         return (bool(hits), tuple(hits))
+
+
+class _Verdicts(dict[str, bool]):
+    """A user_permission matcher's verdict on each name, decided on first use (a run's
+    grants repeat a few hundred names tens of thousands of times)."""
+
+    def __init__(self, matcher: UserPermission, catalogue: Catalogue) -> None:
+        super().__init__()
+        self.matcher = matcher
+        self.catalogue = catalogue
+
+    def __missing__(self, name: str) -> bool:
+        verdict = self[name] = self.matcher.accepts_name(name, self.catalogue)
+        return verdict
 
 
 @dataclass(frozen=True)
