@@ -90,6 +90,19 @@ CASES: dict[str, tuple[bytes, bool]] = {
     # A grant where the reader reads none: not a child of the root.
     "nested-grant": (doc(b"<x>" + GRANT + b"</x>" + GRANT), False),
     "nested-grant-behind-slash-text": (doc(b"<x><y>a/>b</y>" + GRANT + b"</x>" + GRANT), False),
+    # Between two grants: the depth there is counted from the depth pass's block.
+    "256-deep-between-grants": (doc(GRANT + b"<a>" * 255 + b"</a>" * 255 + GRANT), True),
+    "257-deep-between-grants": (doc(GRANT + b"<a>" * 256 + b"</a>" * 256 + GRANT), False),
+    "nested-grant-after-a-grant": (doc(GRANT + b"<x>" + GRANT + b"</x>" + GRANT), False),
+    "nested-grant-blocks-after-a-grant": (
+        doc(GRANT + b"<x>" + b"<f>x</f>\n" * 2000 + GRANT + b"</x>" + GRANT),
+        False,
+    ),
+    # An empty tag and a ">" in text blocks apart: each block's count is exact.
+    "empty-tag-and-gt-in-text-blocks-apart": (
+        doc(GRANT + b"<e/>" + b"<f>x</f>\n" * 2000 + b"<d>a>b</d>" + GRANT),
+        True,
+    ),
     "grant-in-grant": (
         doc(b"<userPermissions><userPermissions/><name>X</name></userPermissions>"),
         False,

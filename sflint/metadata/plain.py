@@ -292,16 +292,36 @@ def _boundary(data: bytes, pos: int, end: int, markup: _Markup) -> int:
         pos = past
 
 
-def _depth_at(data: bytes, start: int, end: int, markup: _Markup, point: int) -> int | None:
-    """The number of elements open at ``point`` (outside markup, between ``start``, just
-    inside the root, and ``end``, the root's end tag), or None when the document may nest
+class _Depths(NamedTuple):
+    """The depth pass's blocks: where each starts (outside markup), and how many elements
+    are open there; the depth anywhere is then one count from its block's start."""
+
+    starts: list[int]
+    depths: list[int]
+    end: int  # the root's end tag: every element but the root is closed there
+
+    def at(self, data: bytes, markup: _Markup, point: int) -> int | None:
+        """The number of elements open at ``point`` (outside markup); None when the count
+        from its block's start cannot be trusted."""
+        if point >= self.end:
+            return 1
+        i = bisect.bisect_right(self.starts, point) - 1
+        part = _count(data, self.starts[i], point, markup)
+        return None if part is None else self.depths[i] + part.delta
+
+
+def _depths(data: bytes, start: int, end: int, markup: _Markup) -> _Depths | None:
+    """The blocks of the root's content (between ``start``, just inside the root, and
+    ``end``, the root's end tag) with the depth at each; None when the document may nest
     deeper than libxml2 allows or a count cannot be trusted.
 
     One pass over the root's content in blocks: no block reaches deeper than its depth at
     the start plus the start tags in it. A block where that bound is over the limit is
     split in two until the bound is exact (one tag), so a real file pays three ``count``
     calls per block and only a deeply nested one pays for more."""
-    depth, a, found = 1, start, None
+    depth, a = 1, start
+    starts: list[int] = []
+    depths: list[int] = []
     ends = [_boundary(data, min(start + _BLOCK, end), end, markup)]
     while a < end:
         b = ends[-1]
@@ -315,18 +335,15 @@ def _depth_at(data: bytes, start: int, end: int, markup: _Markup, point: int) ->
             half = _boundary(data, a + (b - a) // 2, b, markup)
             ends.append(half if a < half < b else mid)
             continue
-        if found is None and a <= point < b:
-            part = _count(data, a, point, markup)
-            if part is None:
-                return None
-            found = depth + part.delta
+        starts.append(a)
+        depths.append(depth)
         depth += counts.delta
         a = ends.pop()
         if not ends and a < end:
             ends.append(_boundary(data, min(a + _BLOCK, end), end, markup))
     if depth != 1:  # the root's end tag closes exactly the root; anything else is a miscount
         return None
-    return 1 if found is None else found
+    return _Depths(starts, depths, end)
 
 
 def _short_texts(data: bytes, start: int, end: int, markup: _Markup) -> bool:
@@ -521,7 +538,7 @@ def scan(data: bytes, roots: tuple[Root, ...], grants: Mapping[str, frozenset[st
     if spec.entry is not None:
         # The root is itself the entry (a beta1 child file): its leaves are the fields.
         leaves = _leaves(data, body, grants[spec.entry])
-        if leaves is None or leaves[1] != end or _depth_at(data, body, end, markup, end) is None:
+        if leaves is None or leaves[1] != end or _depths(data, body, end, markup) is None:
             return None
         return Scan(spec, line, namespace, (Entry(local, line, fields=leaves[0]),), comments)
     found = _candidates(data, spec.reads, body, end, markup)
@@ -545,15 +562,16 @@ def _entries(
     root_line: int,
     where: _Context,
 ) -> tuple[Entry, ...] | None:
-    """Each candidate read at its line, if every one is a child of the root: the first by
-    the depth pass, each next one by what lies between it and the entry before (usually
-    only blanks).
+    """Each candidate read at its line, if every one is a child of the root: by the depth
+    pass, for the first and for each one with a tag between it and the entry before (the
+    others have only blanks there).
 
     The loop runs once per grant (69,000 in the enterprise bench), so the grant as
     Salesforce writes it is matched here inline, and every other shape goes through
     ``_grant`` and ``_text``."""
     first = found[0][0] if found else where.end
-    if _depth_at(data, where.body, where.end, where.markup, first) != 1:
+    depths = _depths(data, where.body, where.end, where.markup)
+    if depths is None or depths.at(data, where.markup, first) != 1:
         return None
     entries: list[Entry] = []
     known: dict[tuple[bytes, bytes], Fields] = {}
@@ -563,10 +581,12 @@ def _entries(
     for at, name in found:
         if at < after:
             return None  # inside the entry before: nested where the reader would not read it
-        if entries and find(b"<", after, at) >= 0:
-            gap = _count(data, after, at, where.markup)
-            if gap is None or gap.delta != 0:
-                return None
+        # The entry before is balanced and began at depth 1, so this one begins at depth 1
+        # exactly when what lies between them is balanced; the depth here is counted from
+        # its block's start, not across the gap (the elements not read, most of a profile,
+        # were counted twice).
+        if entries and find(b"<", after, at) >= 0 and depths.at(data, where.markup, at) != 1:
+            return None
         line += count(b"\n", counted, at)
         counted = at
         m = common(data, at) if plain_grant and name == "userPermissions" else None
