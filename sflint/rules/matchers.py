@@ -83,7 +83,7 @@ class Context:
     # Each user_permission matcher's verdict on each permission name (what it asks of the
     # name alone), decided once per run on first sight: a rule without ``names`` (SFL003,
     # SFL004, SFL008) asked it of every grant of every component and persona, about
-    # 190,000 times for the 69,000 grants of the enterprise bench, of a few hundred names.
+    # 190,000 times for the 69,000 grants of the enterprise bench (3,906 matcher-name pairs).
     _verdicts: dict[UserPermission, _Verdicts] = field(
         default_factory=dict, hash=False, compare=False, repr=False
     )
@@ -277,7 +277,7 @@ class UserPermission:
                     continue
                 seen.add(g.location)
                 values = self._values(g, cat)
-                hits.append(_persona_hit(eg, g.name, subject.access, values, muting))
+                hits.append(_persona_hit(eg, g.name, access, values, muting))
         return (bool(hits), tuple(hits))
 
 
