@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -181,6 +182,7 @@ def load_checked(
     schema: dict[str, Any],
     cache: Path | None = None,
     root: Path | None = None,
+    validated: Mapping[str, Any] | None = None,
 ) -> Document:
     """Load and validate a YAML file, through a content-addressed cache when one is given.
 
@@ -190,11 +192,22 @@ def load_checked(
     The key covers the file's bytes, the schema and sflint's version, so an entry can never
     be stale; only documents that passed validation are stored. A hit skips YAML parsing and
     jsonschema entirely, which is most of a one-file pre-commit run's start-up.
+    ``validated`` holds documents by the same key that sflint ships already validated (its
+    built-in rules, ``VALIDATED_FILE``): a file whose bytes are not among them is parsed and
+    validated as any other.
     """
     from sflint.safeio import read_settings
 
     raw = read_settings(file, root, display)
-    entry = cache / f"{_cache_key(raw, schema)}.json" if cache is not None else None
+    key = _cache_key(raw, schema)
+    shipped = validated.get(key) if validated is not None else None
+    if isinstance(shipped, dict):
+        try:
+            lines = {tuple(where): line for where, line in shipped["lines"]}
+            return Document(shipped["data"], display, lines)
+        except (KeyError, TypeError, ValueError):
+            pass  # not as written by ``stored_form``: parsed and validated below
+    entry = cache / f"{key}.json" if cache is not None else None
     if entry is not None and entry.is_file():
         try:
             stored = json.loads(entry.read_text(encoding="utf-8"))
@@ -210,8 +223,18 @@ def load_checked(
     if doc.data is not None:
         validate(doc, schema)
     if entry is not None:
-        _store(entry, {"data": doc.data, "lines": [[list(k), v] for k, v in doc.lines.items()]})
+        _store(entry, stored_form(doc))
     return doc
+
+
+def stored_form(doc: Document) -> dict[str, Any]:
+    """A validated document as the cache and the shipped ``validated`` store keep it."""
+    return {"data": doc.data, "lines": [[list(k), v] for k, v in doc.lines.items()]}
+
+
+def cache_key(data: bytes, schema: dict[str, Any]) -> str:
+    """The key of a document's bytes validated against ``schema`` by this sflint."""
+    return _cache_key(data, schema)
 
 
 def _store(entry: Path, value: object) -> None:

@@ -53,6 +53,7 @@ def test_wheel_carries_rules_and_data(wheel: Path) -> None:
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         scripts = zf.read(entry_points).decode()
     assert "sflint/builtin_rules/SFL001-integration-api-mfa.yaml" in names
+    assert "sflint/builtin_rules/validated.json" in names  # the rules, validated
     assert "sflint/data/user-permissions.tsv" in names
     assert "sflint/py.typed" in names
     shipped = {n.rsplit("/", 1)[1] for n in names if n.startswith("sflint/builtin_rules/")}

@@ -471,9 +471,13 @@ def load_rules(
     """Every ``*.yaml`` rule in ``folders``, sorted by id; ids and names must be unique."""
     rules: list[Rule] = []
     where: dict[str, Rule] = {}
+    builtin = builtin_rules_dir()
     for folder in folders:
         if not folder.is_dir():
             raise UsageError(f"rule folder not found: {folder}")
+        # sflint's own rules come validated with it (rules/validated.json, keyed by their
+        # bytes); no other folder is looked up there.
+        validated = _validated(folder) if folder == builtin else None
         files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
         if len(rules) + len(files) > MAX_RULES:
             raise UsageError(
@@ -483,7 +487,7 @@ def load_rules(
         for file in files:
             shown = _display(file, display_root)
             # Each rule file must be a regular file inside its folder (no link out of it).
-            doc = load_checked(file, shown, SCHEMA, cache, root=folder)
+            doc = load_checked(file, shown, SCHEMA, cache, root=folder, validated=validated)
             if not isinstance(doc.data, dict):
                 raise UsageError("a rule file must be a mapping", shown, 1)
             rule = parse_rule(doc)
@@ -496,6 +500,12 @@ def load_rules(
                 where[ident] = rule
             rules.append(rule)
     return tuple(sorted(rules, key=lambda r: r.id))
+
+
+def _validated(folder: Path) -> dict[str, Any]:
+    from sflint.rules import validated
+
+    return validated.load(folder)
 
 
 def _display(file: Path, root: Path | None) -> str:
