@@ -11,18 +11,20 @@ import enum
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from sflint import __version__
+from sflint.choices import FailOn, FixStrategy, Format
 from sflint.errors import INTERNAL, USAGE, UsageError, show_error
-from sflint.output import Format
 from sflint.sanitize import inert
-from sflint.settings import FailOn, FixStrategy, LoadOptions
 from sflint.streams import tolerant_streams
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sflint.settings import LoadOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,12 +47,13 @@ class _DefaultGroup(click.Group):
         return super().parse_args(ctx, [*args[:lead], *rest])
 
 
-@dataclass
 class _Run:
     """One ``main()`` call's state, handed to click as ``obj``. Mutable because ``--debug``
-    is seen while click parses, and the exception it governs is caught after click returns."""
+    is seen while click parses, and the exception it governs is caught after click returns.
+    A plain class: ``dataclasses`` would cost ``sflint --help`` its import (and ``inspect``)."""
 
-    debug: bool = False
+    def __init__(self, debug: bool = False) -> None:
+        self.debug = debug
 
 
 def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -80,6 +83,17 @@ def _use_color(flag: bool | None) -> bool:
     return sys.stdout.isatty()
 
 
+class _PathArg(click.Path["Path"]):
+    """``click.Path(path_type=pathlib.Path)``, except that pathlib (and the urllib.parse it
+    imports) loads only when a path is converted: ``sflint --help`` and ``--version``, which
+    every commit's hook may run, never convert one."""
+
+    def coerce_path_result(self, value: str | os.PathLike[str]) -> Path:
+        from pathlib import Path
+
+        return Path(value)
+
+
 class _EnumChoice(click.Choice):  # type: ignore[type-arg]
     """A choice of names that converts to the enum member named (``--format json`` is
     ``Format.JSON``): the commands receive values, never strings to compare."""
@@ -99,19 +113,19 @@ _RULE_DIRS = click.option(
     "--rules",
     "rule_dirs",
     multiple=True,
-    type=click.Path(path_type=Path, file_okay=False),
+    type=_PathArg(file_okay=False),
     help="Add a folder of YAML rules.",
 )
 _PROJECT_PATH = click.option(
     "--path",
     "root",
-    type=click.Path(path_type=Path),
+    type=_PathArg(),
     default=".",
     help="The project, or a file or folder inside it (default: the current folder).",
 )
 _CONFIG = click.option(
     "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=_PathArg(dir_okay=False),
     help="Config file (default: .sflint.yml at the project root).",
 )
 _NO_FORCEIGNORE = click.option(
@@ -129,6 +143,7 @@ _MIN_CONFIDENCE = click.option(
 
 def _load_options(paths: tuple[Path, ...], kw: dict[str, Any]) -> LoadOptions:
     """The options every command loads a project with (those it does not take stay unset)."""
+    from sflint.settings import LoadOptions
 
     def split(values: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
@@ -157,6 +172,8 @@ def _confidence(value: str | None) -> Any:
 
 def cache_dir() -> Path:
     """``$SFLINT_CACHE_DIR``, else ``$XDG_CACHE_HOME/sflint``, else ``~/.cache/sflint``."""
+    from pathlib import Path
+
     if os.environ.get("SFLINT_CACHE_DIR"):
         return Path(os.environ["SFLINT_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -172,7 +189,7 @@ def cli() -> None:
 
 @cli.command()
 @_debug_option
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=_PathArg())
 @click.option(
     "--format",
     "fmt",
@@ -184,12 +201,12 @@ def cli() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=_PathArg(dir_okay=False),
     help="Write the report to FILE instead of standard output.",
 )
 @click.option(
     "--sarif-file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=_PathArg(dir_okay=False),
     help="Also write SARIF to FILE (for GitHub code scanning).",
 )
 @click.option(
@@ -230,7 +247,7 @@ def cli() -> None:
 )
 @click.option(
     "--path-base",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    type=_PathArg(file_okay=False, exists=True),
     help="Show paths relative to DIR (default: the git top level, else the project).",
 )
 @click.option(
@@ -245,7 +262,7 @@ def cli() -> None:
 )
 @click.option(
     "--baseline",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=_PathArg(dir_okay=False),
     help="Baseline file (default: .sflint-baseline.json at the project root, if present).",
 )
 @click.option(
@@ -290,11 +307,11 @@ def check(paths: tuple[Path, ...], fmt: Format, **kw: Any) -> None:
 
 @cli.command("baseline")
 @_debug_option
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=_PathArg())
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=_PathArg(dir_okay=False),
     help="The file to write (default: .sflint-baseline.json at the project root).",
 )
 @_RULE_DIRS
@@ -396,7 +413,7 @@ def access(persona: str | None, root: Path, fmt: str, **kw: Any) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=_PathArg(dir_okay=False),
     help="Write the report to FILE instead of standard output.",
 )
 def diff_cmd(base: str, head: str | None, root: Path, fmt: str, **kw: Any) -> None:
@@ -413,7 +430,7 @@ def diff_cmd(base: str, head: str | None, root: Path, fmt: str, **kw: Any) -> No
 @_PROJECT_PATH
 @click.option(
     "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=_PathArg(dir_okay=False),
     help="The file to write (default: .sflint.yml at the project root).",
 )
 @_NO_FORCEIGNORE

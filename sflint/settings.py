@@ -1,57 +1,34 @@
 """What the user asked for: the options typed on the command line, and the one ``Settings``
 value they resolve to once ``.sflint.yml`` is read (the command line wins, in ``resolve``).
 
-Imported by the CLI at start-up for its enum choices, so it imports nothing heavy.
+The command line's enum choices live in ``sflint.choices`` (re-exported here), so that
+``sflint --help`` imports neither this module nor its dataclasses.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# Re-exported: the commands and tests import them from here.
+from sflint.choices import FailOn as FailOn
+from sflint.choices import FixStrategy as FixStrategy
+from sflint.choices import Format
 from sflint.errors import UsageError
-from sflint.output import Format
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from sflint.config import Config
-    from sflint.model import Confidence, Severity
+    from sflint.model import Confidence
 
 # The project's own settings files (sflint.project has the same names; not imported here,
-# because the CLI imports this module at start-up for its choices and a hook pays for every
-# import on every commit).
+# because sflint.project imports the model and the kinds, which not every command needs).
 _SETTINGS_FILES = ("sfdx-project.json", ".sflint.yml", ".forceignore", ".sflint-baseline.json")
 # The project's own baseline file (``sflint.baseline.DEFAULT_NAME``), for a caller that
 # imports the baseline module only when there is one.
 BASELINE_FILE = _SETTINGS_FILES[3]
-
-
-class FailOn(enum.Enum):
-    """``--fail-on`` / ``fail_on:``: exit 1 when a finding is at or above this severity."""
-
-    ERROR = "error"
-    WARNING = "warning"
-    NOTE = "note"
-    NEVER = "never"
-
-    @property
-    def threshold(self) -> Severity | None:
-        """The lowest severity that fails the run; None: nothing does."""
-        from sflint.model import Severity
-
-        return None if self is FailOn.NEVER else Severity(self.value)
-
-
-class FixStrategy(enum.Enum):
-    """``--fix-strategy``: the admin's Option 1 or 2 (DESIGN.md, The headline problem), or 3
-    for a grant through a permission set group."""
-
-    EDIT = "edit"  # uncheck the permission in the existing set or profile
-    CLONE = "clone"  # write a new set without it, to assign instead
-    MUTE = "mute"  # mute it in the muting permission set of the group it comes through
 
 
 @dataclass(frozen=True)

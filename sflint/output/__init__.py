@@ -2,72 +2,30 @@
 
 ``Format`` is the one registry: each member names its module and says what the format can
 do, so the CLI's choices and the batch runner's decisions come from here, never from a
-format's name. A format's module is imported only when it is chosen, so that
-``sflint --help`` never pays for sarif-om or json (cfn-lint does the same for its SARIF).
+format's name. It is defined in ``sflint.choices`` (which the CLI imports at start-up, and
+which needs no dataclass) and re-exported here. A format's module is imported only when it
+is chosen, so that ``sflint --help`` never pays for sarif-om or json (cfn-lint does the
+same for its SARIF).
 
-Adding a format: its module, one member here, and its entry in tests/test_formats.py.
+Adding a format: its module, one member of ``sflint.choices.Format``, and its entry in
+tests/test_formats.py.
 """
 
 from __future__ import annotations
 
-import enum
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+# Re-exported: the batch runner, the formats and the tests import them from here.
+from sflint.choices import Format as Format
+from sflint.choices import FormatSpec as FormatSpec
+
 if TYPE_CHECKING:
     from sflint.fix.values import ProposedFix
     from sflint.model import Finding, Notice
     from sflint.rules.model import Rule
-
-
-@dataclass(frozen=True)
-class FormatSpec:
-    name: str  # what ``--format`` takes
-    module: str
-    function: str = "render"
-    # Written for a person at a terminal: ``--quiet`` and colour apply.
-    console: bool = False
-    # Carries machine fixes (SARIF ``fixes``): the check computes each finding's proposed fix.
-    carries_fixes: bool = False
-    # Shows each finding's fix options and steps.
-    shows_fixes: bool = False
-
-
-class Format(enum.Enum):
-    _value_: FormatSpec
-
-    CONSOLE = FormatSpec("console", "sflint.output.console", console=True)
-    FULL = FormatSpec(
-        "full", "sflint.output.console", "render_full", console=True, shows_fixes=True
-    )
-    JSON = FormatSpec("json", "sflint.output.json_format", shows_fixes=True)
-    SARIF = FormatSpec("sarif", "sflint.output.sarif", carries_fixes=True, shows_fixes=True)
-    GITHUB = FormatSpec("github", "sflint.output.github")
-    MARKDOWN = FormatSpec("markdown", "sflint.output.markdown", shows_fixes=True)
-
-    @property
-    def spec(self) -> FormatSpec:
-        return self.value
-
-    @classmethod
-    def named(cls, name: str) -> Format:
-        """The format ``--format NAME`` chooses."""
-        for member in cls:
-            if member.value.name == name:
-                return member
-        raise ValueError(f"unknown format {name!r}")
-
-    def with_fixes(self) -> Format:
-        """The format that adds fix steps (``--show-fixes``): ``full`` for the console; a
-        format that shows them already, or cannot, stays as it is."""
-        if self.value.shows_fixes:
-            return self
-        return next(
-            (f for f in Format if f.value.module == self.value.module and f.value.shows_fixes),
-            self,
-        )
 
 
 @dataclass(frozen=True)
