@@ -14,7 +14,7 @@ import errno
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -303,15 +303,17 @@ def _relative(path: Path, base: Path) -> str | None:
         return None
 
 
-@dataclass
 class _Walk:
-    """One walk of the package directories: what is found, and the folders that cannot be."""
+    """One walk of the package directories: what is found, and the folders that cannot be.
+    A plain class (mutable, private, never compared): a dataclass would compile its methods
+    on every run."""
 
-    root: Path
-    scanned: tuple[Path, ...]  # the package directories, resolved
-    spec: object | None  # the .forceignore spec
-    files: list[Path] = field(default_factory=list)
-    nested: list[Path] = field(default_factory=list)  # other projects' roots, not entered
+    def __init__(self, root: Path, scanned: tuple[Path, ...], spec: object | None) -> None:
+        self.root = root
+        self.scanned = scanned  # the package directories, resolved
+        self.spec = spec  # the .forceignore spec
+        self.files: list[Path] = []
+        self.nested: list[Path] = []  # other projects' roots, not entered
 
     def ignored(self, rel: str, folder: bool = False) -> bool:
         if self.spec is None:

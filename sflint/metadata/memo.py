@@ -37,7 +37,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sflint.metadata import cache
 from sflint.model import (
@@ -95,9 +95,10 @@ class Hit:
     fresh: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
 
-@dataclass(frozen=True)
-class Pending:
-    """What a run that missed writes once it has its findings (``store``)."""
+class Pending(NamedTuple):
+    """What a run that missed writes once it has its findings (``store``). A NamedTuple, not
+    a dataclass: every run imports this module, and a dataclass compiles its methods when its
+    class is created."""
 
     cache_dir: Path
     root: Path
