@@ -283,8 +283,12 @@ def own_rel(path: Path, root: Path) -> str | None:
 def _own_rel(path: Path, base: Path) -> str | None:
     """``own_rel`` with the root already resolved (``base``); the folder is resolved only
     when the path's own spelling is not inside it (realpath costs a call per component)."""
-    spelled = os.path.abspath(path)  # noqa: PTH100 (normalises "..", follows no link)
     top = str(base).rstrip("/") + "/"
+    spelled = os.fspath(path)
+    # A Path's text is already normalised but for "..": absolute, below the root and
+    # without "..", it is what abspath would give (1,550 files: 2 ms of a warm run).
+    if not spelled.startswith(top) or "/.." in spelled:
+        spelled = os.path.abspath(path)  # noqa: PTH100 (normalises "..", follows no link)
     if os.sep == "/" and spelled.startswith(top) and len(spelled) > len(top):
         # What relative_to gives, without building two Paths per file (a warm run's
         # discovery spent most of its time here).
