@@ -10,9 +10,8 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sflint.errors import UsageError
 
@@ -35,11 +34,14 @@ _FLOAT_TAG = "tag:yaml.org,2002:float"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(NamedTuple):
+    """A YAML file's data, its display path and the line of each node (a NamedTuple: every
+    run with a config imports this module, and a dataclass compiles six methods when it is
+    created)."""
+
     data: Any
     path: str
-    lines: dict[JsonPath, int] = field(hash=False)
+    lines: dict[JsonPath, int]
 
     def line(self, where: JsonPath) -> int:
         """The line of ``where``, or of its nearest ancestor that has one."""
