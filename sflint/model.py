@@ -6,6 +6,7 @@ import enum
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class ValueEnum(str, enum.Enum):
@@ -141,8 +142,12 @@ def object_access(flags: Iterable[ObjectAccess]) -> tuple[ObjectAccess, ...]:
     return tuple(a for a in ObjectAccess if a in given)
 
 
-@dataclass(frozen=True)
-class ObjectGrant:
+# ObjectGrant, Member, Problem, Suppression, FixOption and CloneNaming are NamedTuples:
+# frozen values all the same (read by attribute, never replaced), but every run imports this
+# module, and a frozen dataclass compiles six methods when its class is created (these six:
+# 4 ms of each run). The others are dataclasses for ``dataclasses.replace`` or a field named
+# ``count``, which a tuple already has.
+class ObjectGrant(NamedTuple):
     """One ``<objectPermissions>`` element: the flags it enables on ``object`` (every flag
     it leaves out or sets false grants nothing), in Setup's order (``object_access``)."""
 
@@ -151,8 +156,7 @@ class ObjectGrant:
     location: Location
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     """A ``<permissionSets>`` or ``<mutingPermissionSets>`` entry of a permission set group."""
 
     name: str
@@ -169,8 +173,7 @@ class ProblemKind(ValueEnum):
     AMBIGUOUS = "ambiguous"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Something wrong with a file as permission metadata, at its line."""
 
     message: str
@@ -178,8 +181,7 @@ class Problem:
     kind: ProblemKind = ProblemKind.INVALID
 
 
-@dataclass(frozen=True)
-class Suppression:
+class Suppression(NamedTuple):
     """``<!-- sflint: ignore SFL002 -->`` (the element that follows) or ``ignore-file``
     (the whole file); ``location`` is the line of the element it applies to."""
 
@@ -246,8 +248,7 @@ class Component:
         return Location(self.files[0] if self.files else "", 1)
 
 
-@dataclass(frozen=True)
-class FixOption:
+class FixOption(NamedTuple):
     """One way an admin can resolve a finding, rendered for this finding.
 
     ``action`` names a machine fix (``disable-permission``, ``clone-without-permission``)
@@ -271,8 +272,7 @@ class FixOption:
 STANDARD_FIX = "standard-profile"
 
 
-@dataclass(frozen=True)
-class CloneNaming:
+class CloneNaming(NamedTuple):
     """How a clone made by a rule's clone option is named: ``<name><name_suffix>`` and
     ``<label><label_suffix>``."""
 
