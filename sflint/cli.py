@@ -132,6 +132,16 @@ _NO_FORCEIGNORE = click.option(
     "--no-forceignore", is_flag=True, help="Also read files that .forceignore excludes."
 )
 _NO_CACHE = click.option("--no-cache", is_flag=True, help="Do not read or write sflint's cache.")
+
+
+def _loading(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--path, --config, --rules, --no-forceignore and --no-cache, in that order: how
+    ``access`` and ``diff`` load a project (their help lists them so)."""
+    for option in (_NO_CACHE, _NO_FORCEIGNORE, _RULE_DIRS, _CONFIG, _PROJECT_PATH):
+        command = option(command)
+    return command
+
+
 _MIN_CONFIDENCE = click.option(
     "--min-confidence",
     # Literal values: the model module stays unimported until the command runs.
@@ -365,11 +375,7 @@ def explain(rule: str, rule_dirs: tuple[Path, ...]) -> None:
 @cli.command()
 @_debug_option
 @click.argument("persona", required=False)
-@_PROJECT_PATH
-@_CONFIG
-@_RULE_DIRS
-@_NO_FORCEIGNORE
-@_NO_CACHE
+@_loading
 @click.option(
     "--format",
     "fmt",
@@ -391,11 +397,7 @@ def access(persona: str | None, root: Path, fmt: str, **kw: Any) -> None:
 @_debug_option
 @click.argument("base")
 @click.argument("head", required=False)
-@_PROJECT_PATH
-@_CONFIG
-@_RULE_DIRS
-@_NO_FORCEIGNORE
-@_NO_CACHE
+@_loading
 @click.option(
     "--format",
     "fmt",
