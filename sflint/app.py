@@ -6,7 +6,6 @@ writes)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -134,7 +133,7 @@ def check(loaded: Loaded, triage: Triage | None = None) -> Checked:
         new = [hit is None for hit in match(findings, known)]
     rows = list(zip(findings, waivers, new, strict=True))
     kept = tuple(f for f, w, n in rows if w is None and n)
-    suppressed = tuple(replace(f, waiver=w) for f, w, n in rows if w is not None and n)
+    suppressed = tuple(f._replace(waiver=w) for f, w, n in rows if w is not None and n)
     preexisting = sum(1 for _, w, n in rows if w is None and not n)
     targets = loaded.settings.targets
     if targets is not None:

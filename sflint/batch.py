@@ -275,7 +275,7 @@ def _part(checked: Checked, prefix: str, wants_fixes: bool) -> _Part:
         proposed_fixes=_sarif_fixes(checked, prefix) if wants_fixes else {},
         project=_info(loaded.project, prefix),
         root=loaded.project.root,
-        notices=tuple(replace(n, location=_moved(n.location, prefix)) for n in checked.notices),
+        notices=tuple(n._replace(location=_moved(n.location, prefix)) for n in checked.notices),
         preexisting=checked.preexisting,
         unchecked=checked.unchecked,
         min_confidence=loaded.settings.confidence_floor.value,
@@ -356,12 +356,11 @@ def _rebase(findings: tuple[Finding, ...], prefix: str) -> tuple[Finding, ...]:
     if not prefix:
         return findings
     return tuple(
-        replace(
-            f,
+        f._replace(
             path=prefix + f.path,
             related_paths=tuple(prefix + p for p in f.related_paths),
             items=prefixed(f.items, prefix),
-            waiver=f.waiver and replace(f.waiver, location=_moved(f.waiver.location, prefix)),
+            waiver=f.waiver and f.waiver._replace(location=_moved(f.waiver.location, prefix)),
         )
         for f in findings
     )
@@ -372,7 +371,7 @@ def _moved(location: Location, prefix: str) -> Location:
     the path base like the findings; a file outside the project stays as it was named."""
     if not prefix or Path(location.path).is_absolute() or location.path.startswith(".."):
         return location
-    return replace(location, path=prefix + location.path)
+    return location._replace(path=prefix + location.path)
 
 
 # The two calls into the fix engine (planning and applying, and SARIF's proposed fixes)

@@ -193,8 +193,7 @@ def _rebase(findings: tuple[Finding, ...], prefix: str) -> tuple[Finding, ...]:
     if not prefix:
         return findings
     return tuple(
-        replace(
-            f,
+        f._replace(
             path=prefix + f.path,
             related_paths=tuple(prefix + p for p in f.related_paths),
             items=prefixed(f.items, prefix),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 
 from sflint.access import Access, Index, Persona, type_word
 from sflint.catalogue import Catalogue
@@ -128,8 +127,7 @@ def _standard(finding: Finding, hit: Hit, values: dict[str, str], catalogue: Cat
     severity = finding.severity
     if severity is not Severity.ERROR:
         severity = Severity.NOTE
-    return replace(
-        finding,
+    return finding._replace(
         severity=severity,
         message=f"{finding.message} {said}",
         fixes=(option,),
@@ -425,5 +423,5 @@ def fold(findings: Iterable[Finding], rules: Iterable[Rule]) -> tuple[Finding, .
             if key in at:
                 folded.add(key)
                 texts.append(spec.text)
-        out.append(replace(f, message=" ".join((f.message, *texts))) if texts else f)
+        out.append(f._replace(message=" ".join((f.message, *texts))) if texts else f)
     return tuple(f for f in out if (f.rule, f.path, f.line, f.key) not in folded)

@@ -18,7 +18,7 @@ permissions, settings, and data access granted to users via this profile."
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from sflint.model import Component, ComponentType
 
@@ -75,7 +75,7 @@ class StandardProfiles:
         for c in components:
             found = self.of(c) if c.label is None else None
             if found is not None and found.setup_name != c.name:
-                c = replace(c, label=found.setup_name)
+                c = c._replace(label=found.setup_name)
             out.append(c)
         return tuple(out)
 

@@ -491,7 +491,6 @@ def test_after_a_change_to_what_the_key_holds_the_memo_misses(
 def test_the_memo_keeps_every_field_of_a_finding_and_of_what_the_filters_read() -> None:
     """A field added to ``Finding`` (or to what the waivers and the report read of a
     component) must be written to the memo too: a hit would otherwise give its default."""
-    from dataclasses import fields, replace
 
     from sflint.model import (
         CloneNaming,
@@ -527,14 +526,12 @@ def test_the_memo_keeps_every_field_of_a_finding_and_of_what_the_filters_read() 
     defaults = Finding("r", "n", Severity.NOTE, "p", 1, "m", None, "", "")
     # Every field but the waiver (set only after the memo, by the filters) differs from its
     # default here, so a field the memo forgets cannot round-trip by chance.
-    unset = {
-        f.name for f in fields(Finding) if getattr(finding, f.name) == getattr(defaults, f.name)
-    }
+    unset = {name for name in Finding._fields if getattr(finding, name) == getattr(defaults, name)}
     assert unset == {"waiver"}
     assert memo._finding(memo._encode_finding(finding)) == finding
-    assert memo._finding(memo._encode_finding(replace(finding, component_type=None))) == replace(
-        finding, component_type=None
-    )
+    assert memo._finding(
+        memo._encode_finding(finding._replace(component_type=None))
+    ) == finding._replace(component_type=None)
     component = Component(
         ComponentType.PERMISSION_SET,
         "S",

@@ -159,7 +159,7 @@ def test_suppressed_findings_carry_their_suppression() -> None:
         ),
         Waiver(WaiverKind.BASELINE, "in the baseline", Location(".sflint-baseline.json", 4)),
     )
-    accepted = tuple(replace(f, waiver=w) for f, w in zip(dropped, waivers, strict=True))
+    accepted = tuple(f._replace(waiver=w) for f, w in zip(dropped, waivers, strict=True))
     text = sarif.render(replace(report, findings=kept, suppressed=accepted))
     results = _results(_log(text))
     assert [(r["ruleId"], "suppressions" in r) for r in results] == [
@@ -191,7 +191,7 @@ def test_category_becomes_automation_details(category: str, expected: str) -> No
 
 def test_finding_of_a_rule_not_enabled_still_resolves() -> None:
     orphan = make_finding(API_MFA, "x.profile-meta.xml", 0, "  ", severity=Severity.WARNING)
-    orphan = replace(orphan, rule="SFL999", name="invalid-metadata")
+    orphan = orphan._replace(rule="SFL999", name="invalid-metadata")
     text = sarif.render(make_report((orphan,), (PERMISSION_NAME,)))
     doc = _log(text)
     result = _results(doc)[0]

@@ -14,7 +14,6 @@ import gc
 import os
 import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 from urllib.parse import unquote
@@ -366,7 +365,7 @@ def build_components(files: Iterable[tuple[MetadataFile, ParsedFile]]) -> tuple[
     for component in out:
         copies.setdefault(component.key_t, []).append(component)
     result = [
-        replace(c, duplicates=tuple(o.location for o in same if o is not c)) if len(same) > 1 else c
+        c._replace(duplicates=tuple(o.location for o in same if o is not c)) if len(same) > 1 else c
         for same in copies.values()
         for c in same
     ]

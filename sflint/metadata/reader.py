@@ -345,7 +345,7 @@ class _Found:
     def _merged(self) -> tuple[Grant, ...]:
         grants = self.grants
         for at, (count, also) in self._again.items():
-            grants[at] = replace(grants[at], count=count[0], also=tuple(also))
+            grants[at] = grants[at]._replace(count=count[0], also=tuple(also))
         return tuple(grants)
 
     def _contradictions(self) -> None:
