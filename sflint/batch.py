@@ -122,7 +122,7 @@ def _check_all(
     while queue:
         root, paths, named = queue.pop(0)
         focus = _may_focus(options, root)
-        load_options = replace(options.load, paths=paths, focus=focus, memo=memo)
+        load_options = options.load._replace(paths=paths, focus=focus, memo=memo)
         loaded = load(load_options, catalogue)
         triage = _triage(options, loaded, catalogue)
         checked = check(loaded, triage)

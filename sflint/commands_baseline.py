@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -47,7 +46,7 @@ def _write_all(options: LoadOptions, output: Path | None) -> list[str]:
     catalogue = load_catalogue()
     said = []
     for root in roots:
-        loaded = load(replace(options, paths=(root,)), catalogue)
+        loaded = load(options._replace(paths=(root,)), catalogue)
         dest = output or root / baseline.DEFAULT_NAME
         try:
             before = read_baseline(dest, root) if dest.exists() else None

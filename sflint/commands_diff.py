@@ -19,7 +19,6 @@ import enum
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -169,7 +168,7 @@ def _load(where: Path, top: Path, options: LoadOptions, side: Side) -> tuple[Loa
     from sflint.pipeline import load
 
     try:
-        project = load(replace(options, paths=(where,)))
+        project = load(options._replace(paths=(where,)))
     except UsageError as exc:
         raise UsageError(f"{exc.message} (in {side.title})", exc.path, exc.line) from None
     checked = check(project)

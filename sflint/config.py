@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sflint.errors import UsageError
 from sflint.kinds import kind_of, persona_keys
@@ -86,8 +86,7 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """A component named in the config, with the line that names it."""
 
     type: ComponentType
@@ -95,16 +94,14 @@ class Reference:
     location: Location
 
 
-@dataclass(frozen=True)
-class PersonaConfig:
+class PersonaConfig(NamedTuple):
     name: str
     kind: PersonaKind
     references: tuple[Reference, ...]
     location: Location
 
 
-@dataclass(frozen=True)
-class ExceptionEntry:
+class ExceptionEntry(NamedTuple):
     """One entry of ``exceptions:``: findings of ``rule`` on ``component`` (and, when given,
     of that permission and persona) are accepted for ``reason`` until ``expires``."""
 

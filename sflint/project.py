@@ -14,7 +14,6 @@ import errno
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote
@@ -163,8 +162,7 @@ class MetadataFile(NamedTuple):
     role: Role = Role.MAIN
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(NamedTuple):
     root: Path
     files: tuple[MetadataFile, ...]
     forceignored: tuple[str, ...]

@@ -7,9 +7,8 @@ The command line's enum choices live in ``sflint.choices`` (re-exported here), s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 # Re-exported: the commands and tests import them from here.
 from sflint.choices import FailOn as FailOn
@@ -31,8 +30,7 @@ _SETTINGS_FILES = ("sfdx-project.json", ".sflint.yml", ".forceignore", ".sflint-
 BASELINE_FILE = _SETTINGS_FILES[3]
 
 
-@dataclass(frozen=True)
-class LoadOptions:
+class LoadOptions(NamedTuple):
     """The command-line options that shape what is loaded: the same for check, access, init."""
 
     paths: tuple[Path, ...] = ()
@@ -55,8 +53,7 @@ class LoadOptions:
     memo: bool = False
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """``sflint check``: what to load, and what to do with the findings."""
 
     load: LoadOptions = LoadOptions()
@@ -85,8 +82,7 @@ class Options:
     sarif_suppressed: bool = True
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """One project's settings: command line and ``.sflint.yml`` merged."""
 
     root: Path

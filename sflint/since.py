@@ -10,7 +10,6 @@ exist at the revision has no findings there (everything is new).
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,7 +39,7 @@ def findings_at(
         if not there.is_dir():
             return []
         # No cache: its per-project index is keyed by the folder, which is new every run.
-        at_rev = replace(options, paths=(there,), cache_dir=None)
+        at_rev = options._replace(paths=(there,), cache_dir=None)
         try:
             loaded = load(at_rev, catalogue)
         except UsageError as exc:

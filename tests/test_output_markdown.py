@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from sflint.output import Format, markdown
@@ -56,7 +55,7 @@ def test_path_with_backticks_stays_one_code_span() -> None:
 
 
 def test_no_findings_is_a_clear_positive_line(snapshot: Any) -> None:
-    report = replace(scenario_report(), findings=())
+    report = scenario_report()._replace(findings=())
     text = markdown.render(report)
     assert text == snapshot
     assert "✅ No findings in 3 files and 3 components." in text
@@ -66,7 +65,7 @@ def test_no_findings_is_a_clear_positive_line(snapshot: Any) -> None:
 def test_suppressed_are_counted_not_shown() -> None:
     report = scenario_report()
     text = markdown.render(
-        replace(report, findings=report.findings[:1], suppressed=report.findings[1:])
+        report._replace(findings=report.findings[:1], suppressed=report.findings[1:])
     )
     assert "2 suppressed findings not shown." in text
     assert "#### SFL001" not in text

@@ -123,7 +123,7 @@ def test_artifact_uri(path: str, uri: str) -> None:
 
 def test_results_sorted_and_output_deterministic() -> None:
     report = scenario_report()
-    shuffled = replace(report, findings=tuple(reversed(report.findings)))
+    shuffled = report._replace(findings=tuple(reversed(report.findings)))
     assert sarif.render(report) == sarif.render(shuffled)
     uris = [
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
@@ -139,7 +139,7 @@ def test_suppressed_findings_are_left_out() -> None:
     for omit in (True, False):
         doc = _log(
             sarif.render(
-                replace(report, findings=kept, suppressed=dropped, sarif_suppressed=not omit)
+                report._replace(findings=kept, suppressed=dropped, sarif_suppressed=not omit)
             )
         )
         assert len(_results(doc)) == 2
@@ -160,7 +160,7 @@ def test_suppressed_findings_carry_their_suppression() -> None:
         Waiver(WaiverKind.BASELINE, "in the baseline", Location(".sflint-baseline.json", 4)),
     )
     accepted = tuple(f._replace(waiver=w) for f, w in zip(dropped, waivers, strict=True))
-    text = sarif.render(replace(report, findings=kept, suppressed=accepted))
+    text = sarif.render(report._replace(findings=kept, suppressed=accepted))
     results = _results(_log(text))
     assert [(r["ruleId"], "suppressions" in r) for r in results] == [
         (kept[0].rule, False),

@@ -36,7 +36,7 @@ import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sflint.model import (
     SHOWN_LINES,
@@ -246,8 +246,7 @@ def _decode(value: object, path: str, light: frozenset[str] | None) -> ParsedFil
 # --- the store ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """What the pack knows of one file: its status when its bytes had entry ``key``, and
     when that status was taken (nanoseconds since the epoch)."""
 

@@ -35,8 +35,8 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
 from sflint.metadata import cache
@@ -69,8 +69,7 @@ _FORMAT = 7
 _LIMIT = 256 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """A memo that holds for this run: the findings, and the light components (no grants,
     members or problems: only what the filters and the report read)."""
 
@@ -87,12 +86,12 @@ class Hit:
     # on besides their own files (``context``), as it was.
     context: str = ""
     # Each file's record as the memo holds it: trusted now for every file not ``changed``.
-    records: Mapping[str, cache.Record] = field(default_factory=dict, compare=False)
+    records: Mapping[str, cache.Record] = MappingProxyType({})
     # The light components' body and its SHA-256, checked only when it is read (``light``).
-    light_body: bytes = field(default=b"", repr=False, compare=False)
-    light_digest: bytes = field(default=b"", repr=False, compare=False)
+    light_body: bytes = b""
+    light_digest: bytes = b""
     # The bytes now of each file of ``changed``, once read again (``recheck``).
-    fresh: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    fresh: Mapping[str, bytes] = MappingProxyType({})
 
 
 class Pending(NamedTuple):
@@ -283,7 +282,6 @@ def recheck(hit: Hit, project: Project) -> Hit | None:
 
     As ``metadata.loader`` reads a file, the status is taken before the bytes: an edit in
     between leaves a record that no longer matches."""
-    from dataclasses import replace
 
     from sflint.safeio import METADATA_LIMIT, Refused, check_regular, read_bytes
 
@@ -302,7 +300,7 @@ def recheck(hit: Hit, project: Project) -> Hit | None:
         if key != records[rel].key:
             fresh[rel] = data
         records[rel] = cache.Record(cache.signature(st), key, checked)
-    return replace(hit, changed=tuple(fresh), records=records, fresh=fresh)
+    return hit._replace(changed=tuple(fresh), records=records, fresh=fresh)
 
 
 def context(components: Sequence[Component], accesses: Sequence[Access], index: Index) -> str:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 
 # Re-exported: the batch runner, the formats and the tests import them from here.
 from sflint.choices import Format as Format
@@ -28,8 +28,7 @@ if TYPE_CHECKING:
     from sflint.rules.model import Rule
 
 
-@dataclass(frozen=True)
-class ProjectInfo:
+class ProjectInfo(NamedTuple):
     """Which project was checked, as the summary says it (paths relative to the path base)."""
 
     root: str
@@ -45,8 +44,7 @@ class ProjectInfo:
         return f"{words} {', '.join(self.package_dirs)}"
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """Everything a formatter may show; formatters never read files or the clock."""
 
     findings: tuple[Finding, ...]
@@ -61,9 +59,7 @@ class Report:
     sarif_category: str | None = None
     # Machine fixes by (path, line, fingerprint) of the finding, for the formats that carry
     # them (SARIF).
-    proposed_fixes: Mapping[tuple[str, int, str], tuple[ProposedFix, ...]] = field(
-        default_factory=dict
-    )
+    proposed_fixes: Mapping[tuple[str, int, str], tuple[ProposedFix, ...]] = MappingProxyType({})
     projects: tuple[ProjectInfo, ...] = ()
     # Detected personas that --min-confidence left unchecked, and that floor (for the summary).
     unchecked: int = 0
