@@ -152,6 +152,10 @@ SUFFIXES: tuple[tuple[str, ComponentType], ...] = tuple(
 # Child files of decomposed components (Salesforce CLI beta), each with its kind.
 _CHILDREN: tuple[tuple[Kind, Child], ...] = tuple((k, c) for k in KINDS for c in k.children)
 SKIP_DIRS = frozenset({".git", ".sf", ".sfdx", "node_modules", ".venv", "__pycache__"})
+# Every suffix ``classify`` knows: a name that ends in none of them is no permission file, and
+# one ``endswith`` call with a tuple says so (most files of a real repository are classes,
+# objects, layouts: the walk then builds no Path for them).
+_ANY_SUFFIX = tuple(c.suffix for _, c in _CHILDREN) + tuple(s for s, _ in SUFFIXES)
 
 
 class MetadataFile(NamedTuple):
@@ -178,6 +182,8 @@ class Project(NamedTuple):
 def classify(path: Path) -> tuple[ComponentType, str, Role] | None:
     """(type, component name, role) for a permission metadata file, else None."""
     name = path.name
+    if not name.endswith(_ANY_SUFFIX):
+        return None
     for kind, child in _CHILDREN:
         if name.endswith(child.suffix) and len(name) > len(child.suffix):
             # The component is the folder that holds the child file, or, in a layout with
@@ -339,9 +345,10 @@ class _Walk:
             raise UsageError(f"not scanned: it {why}; add it to {FORCEIGNORE} to skip it", rel)
 
     def walk(self, folder: Path, nested: tuple[RootKind, ...] = ()) -> None:
-        """Every entry under ``folder`` that is not a folder goes to ``files``, whatever it
-        is (the reader judges each); folders are entered, linked folders never are, nor
-        folders that are the root of another project (a marker of a kind in ``nested``)."""
+        """Every entry under ``folder`` that is not a folder and is named like permission
+        metadata goes to ``files``, whatever it is (a link, a FIFO: the reader judges each);
+        folders are entered, linked folders never are, nor folders that are the root of
+        another project (a marker of a kind in ``nested``)."""
         stack = [folder]
         while stack:
             here = stack.pop()
@@ -352,11 +359,11 @@ class _Walk:
                 self._unreadable(here, exc)
                 continue
             for entry in entries:
-                path = here / entry.name
+                name = entry.name
                 try:
                     real_dir = entry.is_dir(follow_symlinks=False)
                 except OSError as exc:
-                    self._unreadable(path, exc)
+                    self._unreadable(here / name, exc)
                     continue
                 linked_dir = False
                 if not real_dir and entry.is_symlink():
@@ -364,16 +371,18 @@ class _Walk:
                         linked_dir = entry.is_dir()
                     except OSError:  # a loop: a file to the reader, which says what it is
                         linked_dir = False
-                if entry.name in SKIP_DIRS and (real_dir or linked_dir):
+                if name in SKIP_DIRS and (real_dir or linked_dir):
                     continue
-                if real_dir and any(has_marker(path, k) for k in nested):
-                    self.nested.append(path)
-                elif real_dir:
-                    stack.append(path)
+                if real_dir:
+                    path = here / name
+                    if any(has_marker(path, k) for k in nested):
+                        self.nested.append(path)
+                    else:
+                        stack.append(path)
                 elif linked_dir:
-                    self._linked_folder(path)
-                else:
-                    self.files.append(path)
+                    self._linked_folder(here / name)
+                elif name.endswith(_ANY_SUFFIX):  # what classify can name; it decides
+                    self.files.append(here / name)
 
     def _unreadable(self, path: Path, exc: OSError) -> None:
         if exc.errno == errno.ENAMETOOLONG:

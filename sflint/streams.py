@@ -59,9 +59,13 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def without_surrogates(text: str) -> str:
     """``text`` with each lone surrogate spelt ``\\udcXX``: what a UTF-8 file can hold. A
     report or config naming such a file is written, instead of failing half-way through."""
-    if _SURROGATE.search(text) is None:
-        return text
-    return _SURROGATE.sub(lambda m: _escape(m.group()), text)
+    # Encoding is a C loop that stops at the first surrogate; a report of 300 KB with none
+    # (nearly every one) is encoded in a third to a fiftieth of the time a search takes.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: _escape(m.group()), text)
+    return text
 
 
 def ascii_fallback(exc: UnicodeError) -> tuple[str, int]:

@@ -119,14 +119,15 @@ def _path(cache_dir: Path, root: Path, scoped: bool) -> Path:
 
 def _code_stamp() -> list[list[object]]:
     """Every file of the sflint package (code, catalogue data) by path, size and mtime."""
-    package = Path(__file__).resolve().parent.parent
+    package = str(Path(__file__).resolve().parent.parent)
     out: list[list[object]] = []
     for here, dirs, files in os.walk(package):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        # What relpath gives for a folder below the package, without its system calls.
+        rel = here[len(package) + 1 :] + os.sep if here != package else ""
         for name in sorted(files):
-            path = os.path.join(here, name)  # noqa: PTH118
-            st = os.stat(path)  # noqa: PTH116
-            out.append([os.path.relpath(path, package), st.st_size, st.st_mtime_ns])
+            st = os.stat(os.path.join(here, name))  # noqa: PTH116, PTH118
+            out.append([rel + name, st.st_size, st.st_mtime_ns])
     return out
 
 
@@ -168,7 +169,9 @@ def key(
             _rule_files(rule_dirs),
             list(select),
             list(ignore),
-            [[f.rel, f.type.value, f.name, f.role.value] for f in project.files],
+            # ``_value_``: the member's value as a plain attribute (``value`` is a
+            # descriptor call, twice per file of every run).
+            [[f.rel, f.type._value_, f.name, f.role._value_] for f in project.files],
             list(project.forceignored),
             None if scope is None else list(scope),
         ]
