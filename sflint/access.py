@@ -10,7 +10,8 @@ signals (confidence high) and weaker candidates (``sflint.candidates``: medium o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sflint.candidates import READS, candidate
 from sflint.config import Config, PersonaConfig, Reference
@@ -46,8 +47,7 @@ def describe(component: Component) -> str:
     return f"{type_word(component.type)} {component.name}"
 
 
-@dataclass(frozen=True)
-class Persona:
+class Persona(NamedTuple):
     name: str
     kind: PersonaKind
     references: tuple[Reference, ...]
@@ -58,8 +58,7 @@ class Persona:
     confidence: Confidence = Confidence.HIGH
 
 
-@dataclass(frozen=True)
-class EffectiveGrant:
+class EffectiveGrant(NamedTuple):
     grant: Grant
     source: Component  # the component whose file holds the grant
     group: Component | None = None  # the group through which the persona holds it
@@ -72,8 +71,7 @@ class EffectiveGrant:
         return " → ".join(steps)
 
 
-@dataclass(frozen=True)
-class EffectiveObjectGrant:
+class EffectiveObjectGrant(NamedTuple):
     """An ``<objectPermissions>`` entry as a persona holds it: the flags its group's muting
     sets mute are removed (``muted``, with the muting sets that remove them)."""
 
@@ -95,8 +93,7 @@ class EffectiveObjectGrant:
         return " → ".join(steps)
 
 
-@dataclass(frozen=True)
-class Access:
+class Access(NamedTuple):
     persona: Persona
     grants: tuple[EffectiveGrant, ...]
     components: tuple[Component, ...]  # every component the persona's access is built from
@@ -316,7 +313,7 @@ def detect(components: Iterable[Component]) -> tuple[Persona, ...]:
             persona = Persona(
                 describe(c), PersonaKind.INTEGRATION, (_ref(c),), c.location, weak.signal
             )
-            personas.setdefault(describe(c), replace(persona, confidence=weak.confidence))
+            personas.setdefault(describe(c), persona._replace(confidence=weak.confidence))
     return tuple(sorted(personas.values(), key=lambda p: p.name))
 
 
@@ -355,8 +352,7 @@ def _each_copy(persona: Persona, index: Index) -> tuple[Access, ...]:
     return tuple(dict.fromkeys(variants))
 
 
-@dataclass(frozen=True)
-class Focus:
+class Focus(NamedTuple):
     """What a run on named files needs of the project whole (``metadata.loader``): the
     components it evaluates, those with a file ``wanted`` and those of every persona with
     a path ``wanted`` (``Access.paths``: the engine evaluates no other). Any other component

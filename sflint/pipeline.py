@@ -357,7 +357,6 @@ def _with_severity(rules: tuple[Rule, ...], config: Config) -> tuple[Rule, ...]:
     """The rules with the severities ``.sflint.yml`` sets (``severity: {SFL008: note}``); an
     unknown id or name is a usage error at its line. The rule itself changes, so its SARIF
     default level and its findings agree."""
-    from dataclasses import replace
 
     if not config.severity:
         return rules
@@ -372,7 +371,7 @@ def _with_severity(rules: tuple[Rule, ...], config: Config) -> tuple[Rule, ...]:
     for r in rules:
         # A rule named by both its id and its name takes the id's setting.
         severity = chosen.get(r.id) or chosen.get(r.name)
-        out.append(replace(r, severity=severity) if severity else r)
+        out.append(r._replace(severity=severity) if severity else r)
     return tuple(out)
 
 

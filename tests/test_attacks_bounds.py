@@ -240,9 +240,8 @@ def test_clone_fixes_too_large_for_sarif_are_left_out() -> None:
 
 
 def test_a_rule_with_too_many_tags_keeps_githubs_maximum() -> None:
-    from dataclasses import replace
 
-    rule = replace(API_MFA, tags=("security", *(f"t{i}" for i in range(30))))
+    rule = API_MFA._replace(tags=("security", *(f"t{i}" for i in range(30))))
     doc = sarif.build_log(make_report((), (rule,)))
     tags = doc["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["tags"]
     assert tags == ["security", *(f"t{i}" for i in range(19))]
@@ -446,7 +445,7 @@ def test_more_rule_files_than_the_limit_is_an_error(
 def test_a_persona_rule_note_is_evaluated_once_per_persona_not_per_finding() -> None:
     """A group of 300 sets that each enable TwoFactorApi: 300 findings on one persona; the
     note's matcher (which reads every grant) runs once for it, not 300 times."""
-    from dataclasses import dataclass, replace
+    from dataclasses import dataclass
 
     from sflint.access import Index as AccessIndex
     from sflint.access import Persona, resolve
@@ -493,8 +492,7 @@ def test_a_persona_rule_note_is_evaluated_once_per_persona_not_per_finding() -> 
         Location(".sflint.yml", 2),
     )
     counting = Counting()
-    rule = replace(
-        API_MFA,
+    rule = API_MFA._replace(
         scope=(Scope.PERSONA,),
         component_types=(),
         persona_kinds=(PersonaKind.INTEGRATION,),

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -48,7 +47,7 @@ def test_escaping_follows_actions_toolkit() -> None:
 
 
 def test_title_is_a_property_and_escaped() -> None:
-    rule = replace(API_MFA, id="SFL001", name="odd:name,x")
+    rule = API_MFA._replace(id="SFL001", name="odd:name,x")
     finding = make_finding(rule, "a.xml", 0, "")
     # Line 0 would be rejected by the runner; an empty message would show nothing.
     assert github.annotation(finding) == (

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -207,7 +206,7 @@ def test_duplicate_rules_are_described_once() -> None:
 
 
 def test_security_severity_is_a_string() -> None:
-    rule = replace(API_MFA, security_severity=7.25)
+    rule = API_MFA._replace(security_severity=7.25)
     doc = _log(sarif.render(make_report((), (rule,))))
     assert doc["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"] == "7.25"
 
@@ -307,8 +306,7 @@ def test_validation_helper_rejects_what_github_rejects() -> None:
 
 
 def test_help_markdown_escapes_html_outside_code_spans() -> None:
-    rule = replace(
-        API_MFA,
+    rule = API_MFA._replace(
         fixes=(
             FixTemplate(
                 id="x",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, Protocol
 
 from sflint.access import (
     Access,
@@ -45,8 +45,7 @@ if TYPE_CHECKING:  # lxml is imported where an xpath rule runs: a cached run nev
     from lxml import etree
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     location: Location
     key: str
     component: Component | None
@@ -103,8 +102,7 @@ class Context:
         return self._trees[path]
 
 
-@dataclass(frozen=True)
-class ComponentSubject:
+class ComponentSubject(NamedTuple):
     component: Component
     ctx: Context
     # When a fix option or step of a persona finding is chosen (engine.py): the group through
@@ -112,8 +110,7 @@ class ComponentSubject:
     via: Component | None = None
 
 
-@dataclass(frozen=True)
-class PersonaSubject:
+class PersonaSubject(NamedTuple):
     access: Access
     ctx: Context
 
@@ -123,8 +120,7 @@ Result = tuple[bool, tuple[Hit, ...]]
 NO: Result = (False, ())
 
 
-@dataclass(frozen=True)
-class Yield:
+class Yield(NamedTuple):
     """What a matcher's findings can carry in one scope, known before any evaluation.
 
     ``shapes`` are the placeholder sets that its hits can carry (one per kind of hit);

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sflint.model import CloneNaming, ComponentType, PersonaKind, Severity
 from sflint.rules.matchers import Matcher
 from sflint.rules.scope import Scope
 
 
-@dataclass(frozen=True)
-class Case:
+class Case(NamedTuple):
     """A condition on the component a fix option or step is for (evaluated as a file-scope
     match, with ``via`` the group a persona holds it through), and how the docs word it."""
 
@@ -19,8 +18,7 @@ class Case:
     text: str
 
 
-@dataclass(frozen=True)
-class FixTemplate:
+class FixTemplate(NamedTuple):
     """A fix option as written in the rule file; ``steps`` are message templates."""
 
     id: str
@@ -38,8 +36,7 @@ class FixTemplate:
     step_cases: tuple[Case | None, ...] = ()
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):
     """A wording of the rule's finding for subjects where ``when`` holds: the message, and
     the severity when it names one."""
 
@@ -49,8 +46,7 @@ class Variant:
     severity: Severity | None = None
 
 
-@dataclass(frozen=True)
-class Fold:
+class Fold(NamedTuple):
     """Another rule whose finding on the same element this rule's finding covers."""
 
     rule: str
@@ -61,8 +57,7 @@ class AggregateBy(str, enum.Enum):
     COMPONENT = "component"  # one finding per component (and persona, in a persona rule)
 
 
-@dataclass(frozen=True)
-class Aggregate:
+class Aggregate(NamedTuple):
     """One finding for every element of a component the match finds, instead of one per
     element: at the first element, its message naming ``{count}`` (``one``/``other`` the
     noun) and ``{items}`` (the first few, each written as ``item``), every element in the
@@ -74,8 +69,7 @@ class Aggregate:
     other: str
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(NamedTuple):
     """Text appended to the message when ``when`` also matches the same subject."""
 
     when: Matcher
@@ -93,22 +87,19 @@ EXAMPLE_PACKAGE = "force-app"
 EXAMPLE_CONFIG = ".sflint.yml"
 
 
-@dataclass(frozen=True)
-class ExampleFile:
+class ExampleFile(NamedTuple):
     name: str  # a file name with a metadata suffix, such as Sync.permissionset-meta.xml
     text: str
 
 
-@dataclass(frozen=True)
-class Expected:
+class Expected(NamedTuple):
     """A finding an example must produce: a file of the example (or .sflint.yml), a line."""
 
     path: str
     line: int
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(NamedTuple):
     kind: ExampleKind
     files: tuple[ExampleFile, ...]
     config: str | None = None  # the project's .sflint.yml, for persona examples
@@ -116,15 +107,13 @@ class Example:
     title: str | None = None
 
 
-@dataclass(frozen=True)
-class Docs:
+class Docs(NamedTuple):
     why: str
     how_to_fix: str
     references: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str
     name: str
     summary: str
