@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,28 +106,50 @@ def _pack(store: Path) -> Path:
     return pack
 
 
+def pack_header(store: Path) -> dict[str, Any]:
+    """The pack's first line: its records, and where each entry's text lies in the rest."""
+    header = json.loads(_pack(store).read_bytes().partition(b"\n")[0])
+    assert isinstance(header, dict)
+    return header
+
+
 def _entries(store: Path) -> dict[str, object]:
     """The pack's entries, each parsed from the JSON text the pack holds it as."""
-    entries = json.loads(_pack(store).read_text())["entries"]
-    assert isinstance(entries, dict)
-    return {k: json.loads(v) for k, v in entries.items()}
+    header, _, body = _pack(store).read_bytes().partition(b"\n")
+    spans = json.loads(header)["entries"]
+    assert isinstance(spans, dict)
+    return {k: json.loads(body[a:b]) for k, (a, b) in spans.items()}
+
+
+def _write_pack(store: Path, header: dict[str, Any], entries: dict[str, bytes]) -> None:
+    """A pack as sflint writes one: the header, its entries' spans, the texts after it."""
+    spans, body = {}, b""
+    for key, text in entries.items():
+        spans[key] = [len(body), len(body) + len(text)]
+        body += text
+    doc = {**header, "entries": spans}
+    _pack(store).write_bytes(json.dumps(doc).encode() + b"\n" + body)
 
 
 def _rewrite_entries(store: Path, change: object) -> None:
     """Every entry of the pack replaced by ``change(entry)``, as JSON text."""
-    doc = json.loads(_pack(store).read_text())
     entries = _entries(store)
-    doc["entries"] = {k: json.dumps(change(v)) for k, v in entries.items()}  # type: ignore[operator]
-    _pack(store).write_text(json.dumps(doc))
+    texts = {k: json.dumps(change(v)).encode() for k, v in entries.items()}  # type: ignore[operator]
+    _write_pack(store, pack_header(store), texts)
 
 
 DAMAGE = {
     "not json": b"\x00{",
-    "truncated": b'{"format": 3, "files": {"a": [[1, 2, 3, 4, 5], "k", 0]}, "entries": {',
-    "a list": b"[]",
-    "another format": b'{"format": 1}',
-    "the previous format": b'{"format": 2, "files": {}, "entries": {}}',
-    "missing keys": b'{"format": 3, "files": {}}',
+    "truncated": b'{"format": 4, "files": {"a": [[1, 2, 3, 4, 5], "k", 0]}, "entries": {',
+    "no body": b'{"format": 4, "files": {}, "entries": {}}',
+    "a list": b"[]\n",
+    "another format": b'{"format": 1}\n',
+    "the previous format": b'{"format": 3, "files": {}, "entries": {}}',
+    "missing keys": b'{"format": 4, "files": {}}\n',
+    "a span past the end": b'{"format": 4, "files": {}, "entries": {"k": [0, 9]}}\n{}',
+    "a span backwards": b'{"format": 4, "files": {}, "entries": {"k": [2, 1]}}\n{}{}',
+    "a span of a bool": b'{"format": 4, "files": {}, "entries": {"k": [false, 2]}}\n{}',
+    "a span of three": b'{"format": 4, "files": {}, "entries": {"k": [0, 1, 2]}}\n{}',
     "deep": b"[" * 100_000 + b"]" * 100_000,
 }
 
@@ -203,9 +226,9 @@ def test_an_entry_with_a_wrong_value_is_a_miss(
     "text",
     [
         "{",
-        '{"format": 3, "files": {"x": [[1, 2, 3, 4], "k", 0]}, "entries": {}}',
-        '{"format": 3, "files": [], "entries": {}}',
-        '{"format": 3}',
+        '{"format": 4, "files": {"x": [[1, 2, 3, 4], "k", 0]}, "entries": {}}\n',
+        '{"format": 4, "files": [], "entries": {}}\n',
+        '{"format": 4}\n',
     ],
 )
 def test_a_damaged_or_foreign_record_is_ignored(tmp_path: Path, later: None, text: str) -> None:
@@ -296,7 +319,7 @@ def test_no_cache_writes_nothing(
     run_cli(capsys, "check", str(project), "--no-cache", "--fail-on", "never")
     assert not store.exists()
     run_cli(capsys, "check", str(project), "--fail-on", "never")
-    assert len(json.loads(_pack(store).read_text())["files"]) == len(files_of(project))
+    assert len(pack_header(store)["files"]) == len(files_of(project))
 
 
 def test_cache_clear_removes_what_sflint_wrote_and_nothing_else(
