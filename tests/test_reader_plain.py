@@ -7,6 +7,7 @@ hostile variant here; whatever it cannot read with certainty goes to the general
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -107,8 +108,35 @@ CASES: dict[str, tuple[bytes, bool]] = {
         doc(b"<userPermissions><userPermissions/><name>X</name></userPermissions>"),
         False,
     ),
-    # "/>" and ">" in text: legal, and never miscounted as tags.
-    "slash-gt-in-text": (doc(b"<description>a/>b</description>" + GRANT), False),
+    # "/>" and ">" in text: legal, and never miscounted as tags. With no empty tag in the
+    # file, the depth pass never looks for "/>", so one in text is read without a tree.
+    "slash-gt-in-text": (doc(b"<description>a/>b</description>" + GRANT), True),
+    "slash-gt-in-text-and-an-empty-tag": (
+        doc(b"<description>a/>b</description><e/>" + GRANT),
+        False,
+    ),
+    # Counted as if there were no empty tag, each one before a point adds one to the depth
+    # there: the pass then counts again with them, and reads what it read before.
+    "empty-tag-before-a-grant": (doc(b"<e/>" + GRANT), True),
+    "empty-tag-then-a-nested-grant": (doc(b"<e/><x>" + GRANT + b"</x>" + GRANT), False),
+    "empty-tag-in-a-grant-then-a-grant": (
+        doc(b"<x><e/></x>" + GRANT + b"<x>" + GRANT + b"</x>"),
+        False,
+    ),
+    "empties-then-256-deep": (doc(b"<e/>" * 300 + b"<a>" * 255 + b"</a>" * 255 + GRANT), True),
+    "empties-then-257-deep": (doc(b"<e/>" * 300 + b"<a>" * 256 + b"</a>" * 256 + GRANT), False),
+    "empties-inside-256-deep": (
+        doc(b"<a>" * 200 + b"<e/>" * 300 + b"<a>" * 55 + b"</a>" * 255 + GRANT),
+        True,
+    ),
+    # Start tags found by name: never a longer name, always with what may end a tag.
+    "longer-names-than-the-read-ones": (
+        doc(
+            b"<labels>A</labels><userPermissionsX>B</userPermissionsX><licenseKey>C</licenseKey>"
+            b"<label\n>L</label>" + GRANT.replace(b"<userPermissions>", b"<userPermissions\t>")
+        ),
+        True,
+    ),
     "gt-in-text": (doc(b"<description>a>b</description>" + GRANT), True),
     "gt-in-text-and-an-empty-tag": (doc(b"<description>a>b</description><e/>" + GRANT), False),
     "empty-grant": (doc(b"<userPermissions/>" + GRANT), True),
@@ -376,3 +404,32 @@ def test_a_file_over_10_mb_is_read_without_a_tree_and_a_text_over_the_limit_is_n
         assert [p.message for p in general(long).problems] == [
             "not well-formed XML: nested too deeply or text too large for a metadata file"
         ]
+
+
+def _start_tags_by_regex(data: bytes, names: tuple[str, ...]) -> list[tuple[int, str]]:
+    """The reference for ``plain._candidates``: one regular expression for all the names."""
+    alternatives = b"|".join(n.encode("ascii") for n in names)
+    pattern = re.compile(rb"<(" + alternatives + rb")[ \t\r\n/>]")
+    return [(m.start(), m.group(1).decode("ascii")) for m in pattern.finditer(data)]
+
+
+def test_start_tags_found_name_by_name_are_those_one_pattern_finds() -> None:
+    """``_candidates`` finds each name's start tags with ``find``; on every testdata file,
+    and 600 random edits of them, it finds what one regular expression finds (no markup
+    here: that is skipped the same way by both)."""
+    rnd = random.Random(13)
+    files = [p for p in metadata_files(TESTDATA) if p.stat().st_size < 30_000]
+    names = ("userPermissions", "objectPermissions", "label", "license", "userLicense", "custom")
+    no_markup = plain._Markup([], False)
+    samples = [p.read_bytes() for p in files]
+    for _ in range(600):
+        edited = bytearray(rnd.choice(samples))
+        for _ in range(rnd.randint(1, 3)):
+            pos = rnd.randint(0, len(edited))
+            edited[pos:pos] = rnd.choice((*TOKENS, b"<label", b"<labels>", b"<custom/", b"<use"))
+        samples.append(bytes(edited))
+    for data in samples:
+        for some in (names, names[:1], names[2:4]):
+            for start, end in ((0, len(data)), (1, len(data) - 1)):
+                want = [(at, n) for at, n in _start_tags_by_regex(data[:end], some) if at >= start]
+                assert plain._candidates(data, some, start, end, no_markup) == want, data
