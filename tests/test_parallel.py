@@ -4,12 +4,15 @@ findings never depend on how many cores read the files."""
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
 
 from sflint.metadata import loader
 from sflint.metadata.loader import read_all
+from sflint.metadata.reader import parse_bytes
+from sflint.model import ComponentType
 from sflint.project import load_project
 from sflint.settings import FailOn
 from tests.conftest import CASES, EXAMPLE, copy_example, run_check
@@ -73,3 +76,33 @@ def test_workers_parse_only_what_the_pack_lacks(
 def test_batches_put_the_largest_files_first_and_cover_each_once() -> None:
     sizes = [10, 3_000_000, 5, 1_000_000, 1_500_000, 7]
     assert loader._batches(sizes) == [[1], [4, 3], [0, 5, 2]]
+
+
+def test_what_a_worker_sends_without_a_cache_rebuilds_each_file_exactly(corpus: Path) -> None:
+    """``_Wire`` (grants as plain tuples, rebuilt without their ``__new__``) gives back the
+    very ParsedFile, through pickle as between processes: on every file of every project
+    here, a refused one, repeated grants (count, also), object grants and problems."""
+    refused = loader._refused(next(iter(load_project(EXAMPLE).files)), "is a FIFO (named pipe)")
+    grant = b"<userPermissions><enabled>true</enabled><name>ApiEnabled</name></userPermissions>"
+    objects = (
+        b"<objectPermissions><allowRead>true</allowRead><object>A</object></objectPermissions>"
+    )
+    repeated = parse_bytes(
+        b'<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+        + (grant + b"\n") * 12
+        + objects
+        + b"<label>a</label><label>b</label></PermissionSet>",
+        "ps/R.permissionset-meta.xml",
+        ComponentType.PERMISSION_SET,
+    )
+    parsed = [("f.xml", refused), ("ps/R.permissionset-meta.xml", repeated)]
+    for root in _projects(corpus):
+        files = list(load_project(root).files)
+        read = read_all(files, root, None, workers=1)
+        parsed += [(f.rel, p) for f, (p, _) in zip(files, read, strict=True)]
+    assert any(g.count > 1 for _, p in parsed for g in p.grants)
+    assert any(p.object_grants for _, p in parsed) and any(p.problems for _, p in parsed)
+    for path, one in parsed:
+        sent = pickle.loads(pickle.dumps(loader._wired(one)))
+        assert loader._unwired(sent, path) == one
+        assert type(loader._unwired(sent, path)) is type(one)

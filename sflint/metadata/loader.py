@@ -14,6 +14,7 @@ import gc
 import os
 import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 from urllib.parse import unquote
@@ -21,7 +22,16 @@ from urllib.parse import unquote
 from sflint.kinds import Role
 from sflint.metadata import cache
 from sflint.metadata.reader import ParsedFile, parse_bytes
-from sflint.model import Component, ComponentType, Location, Problem, ProblemKind
+from sflint.model import (
+    Component,
+    ComponentType,
+    Grant,
+    Location,
+    ObjectAccess,
+    ObjectGrant,
+    Problem,
+    ProblemKind,
+)
 from sflint.project import MetadataFile
 
 if TYPE_CHECKING:
@@ -140,27 +150,69 @@ def _known(
     return pack.entry(record.key, file.rel, light)
 
 
+# A worker's result for one file. With a cache: the cache's JSON value (None when the pack
+# already has the bytes' entry) and the pack record. Without one: ``_Wire``.
+_Sent = tuple[dict[str, Any] | None, cache.Record | None] | tuple["_Wire", None]
+
+
+class _Wire(NamedTuple):
+    """A ParsedFile as a worker sends it when no cache wants its JSON value: its fields,
+    with each grant and object grant as a plain tuple (its location's line for the
+    location). Pickle builds a NamedTuple through its Python-level ``__new__``, and the
+    cache's decoding checks every value: the grants, most of a file, are rebuilt here in
+    one C call each (``_unwired``) from values a worker of this run wrote."""
+
+    parsed: ParsedFile  # without its grants and object grants
+    grants: tuple[tuple[str, bool, int, int, tuple[int, ...]], ...]
+    objects: tuple[tuple[str, tuple[ObjectAccess, ...], int], ...]
+
+
+def _wired(parsed: ParsedFile) -> _Wire:
+    grants = tuple((g.name, g.enabled, g.location.line, g.count, g.also) for g in parsed.grants)
+    objects = tuple((o.object, o.access, o.location.line) for o in parsed.object_grants)
+    bare = replace(parsed, grants=(), object_grants=()) if grants or objects else parsed
+    return _Wire(bare, grants, objects)
+
+
+def _unwired(wire: _Wire, path: str) -> ParsedFile:
+    """The ParsedFile a worker sent as ``wire``, its locations in ``path``."""
+    if not wire.grants and not wire.objects:
+        return wire.parsed
+    new = tuple.__new__  # a NamedTuple from its fields in order, without its __new__
+    grants = tuple(
+        new(Grant, (name, enabled, new(Location, (path, line)), count, also))
+        for name, enabled, line, count, also in wire.grants
+    )
+    objects = tuple(
+        new(ObjectGrant, (name, access, new(Location, (path, line))))
+        for name, access, line in wire.objects
+    )
+    return replace(wire.parsed, grants=grants, object_grants=objects)
+
+
 def _read_batch(
     files: Sequence[MetadataFile], root: Path | None, expected: Sequence[str | None] | None
-) -> list[tuple[dict[str, Any] | None, cache.Record | None]]:
-    """A worker's task: each file read, as the cache's JSON values (far cheaper to send
-    between processes than the dataclasses), with its pack record. ``expected`` (with a
-    cache) is each file's key in the pack: a file whose bytes still have it is not parsed,
-    and its value is None (the parent takes the pack's entry)."""
-    out: list[tuple[dict[str, Any] | None, cache.Record | None]] = []
+) -> list[_Sent]:
+    """A worker's task: each file read, with its pack record. With a cache (``expected``,
+    each file's key in the pack), as the cache's JSON values, which the pack stores: a file
+    whose bytes still have its key is not parsed, and its value is None (the parent takes
+    the pack's entry). Without, as ``_Wire`` (far cheaper to send between processes than
+    the dataclasses, and to rebuild than the JSON values are to decode)."""
+    out: list[_Sent] = []
     folders = _folders(root)
     for i, file in enumerate(files):
         got = _bytes(file, folders, expected is not None)
         if isinstance(got, ParsedFile):
-            out.append((cache.encode(got), None))
+            out.append((cache.encode(got), None) if expected is not None else (_wired(got), None))
             continue
         data, sig, checked = got
-        record = None
-        if expected is not None and sig is not None:
-            record = cache.Record(sig, cache.content_key(data, file.type, file.role), checked)
-            if record.key == expected[i]:
-                out.append((None, record))
-                continue
+        if expected is None or sig is None:
+            out.append((_wired(parse_bytes(data, file.rel, file.type, file.role)), None))
+            continue
+        record = cache.Record(sig, cache.content_key(data, file.type, file.role), checked)
+        if record.key == expected[i]:
+            out.append((None, record))
+            continue
         out.append((cache.encode(parse_bytes(data, file.rel, file.type, file.role)), record))
     return out
 
@@ -211,12 +263,14 @@ def _in_workers(
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
 
+    # What parsing imports (lxml), imported before the fork: a forked worker inherits it
+    # instead of importing it again, and this process reads some of the files anyway.
+    import sflint.xmlsafe  # noqa: F401
+
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
     out: dict[int, _Result] = {}
     with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
-        tasks: list[
-            tuple[list[int], Future[list[tuple[dict[str, Any] | None, cache.Record | None]]]]
-        ] = []
+        tasks: list[tuple[list[int], Future[list[_Sent]]]] = []
         for batch in _batches(sizes):
             chunk = [files[i] for i in batch]
             expected = None
@@ -241,10 +295,12 @@ def _decoded(
     file: MetadataFile,
     root: Path | None,
     pack: cache.Pack | None,
-    value: dict[str, Any] | None,
+    value: dict[str, Any] | _Wire | None,
     record: cache.Record | None,
 ) -> _Result:
     """A worker's result as the parent keeps it."""
+    if isinstance(value, _Wire):
+        return _Result(_unwired(value, file.rel))
     if value is None:  # the bytes are the pack's entry
         known = pack.entry(record.key, file.rel) if pack is not None and record else None
         # A damaged entry: read here, as a miss.
