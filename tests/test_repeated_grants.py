@@ -128,6 +128,22 @@ def test_a_grant_both_enabled_and_disabled_is_ambiguous_and_read_as_enabled() ->
     assert _general(data) == parsed
 
 
+def test_only_a_permission_granted_both_ways_is_a_contradiction() -> None:
+    """Copies split by a comment are two grants of one value, not a contradiction; a
+    permission granted both ways is one, wherever the comments are."""
+    split = _set("    <!-- sflint: ignore SFL001 -->\n" + GRANT + GRANT)
+    assert len(parse_bytes(split, BIG, PS).grants) == 2
+    assert parse_bytes(split, BIG, PS).problems == ()
+    both = _set(
+        "    <!-- sflint: ignore SFL001 -->\n" + GRANT + GRANT + _grant("TwoFactorApi", "false")
+    )
+    assert [p.message for p in parse_bytes(both, BIG, PS).problems] == [
+        "<userPermissions> TwoFactorApi is granted both enabled (line 6) and disabled"
+        " (line 14) in this file; sflint reads it as enabled"
+    ]
+    assert _general(both) == parse_bytes(both, BIG, PS)
+
+
 def test_a_suppressed_copy_is_not_merged_with_the_others() -> None:
     """A comment before the first of two copies must not silence the second."""
     data = _set("    <!-- sflint: ignore SFL001 -->\n" + GRANT + GRANT + GRANT)
