@@ -176,6 +176,19 @@ CASES: dict[str, tuple[bytes, bool]] = {
         ),
         True,
     ),
+    # The grant as Salesforce writes it, but without a name: a problem, as on both paths.
+    "grant-with-an-empty-name": (
+        doc(b"<userPermissions><enabled>true</enabled><name></name></userPermissions>" + GRANT),
+        True,
+    ),
+    "grant-with-a-blank-name-disabled": (
+        doc(b"<userPermissions><enabled>false</enabled><name> \n\t</name></userPermissions>"),
+        True,
+    ),
+    "grant-repeated-around-one-without-a-name": (
+        doc(GRANT + b"<userPermissions><enabled>true</enabled><name/></userPermissions>" + GRANT),
+        True,
+    ),
     "label-twice": (doc(b"<label>A</label><label>B</label><label/>"), True),
     "empty-root": (NS[:-1] + b"/>", True),
     "suppressions-before-after-and-in-the-prolog": (

@@ -127,11 +127,16 @@ class Entry(NamedTuple):
     fields: tuple[tuple[str, str], ...] = ()
 
 
+# A grant as Salesforce writes it, with a name (nearly every entry of a file): its line,
+# its name and whether it is enabled, as a plain tuple (``_entries``).
+Granted = tuple[int, str, bool]
+
+
 class Scan(NamedTuple):
     root: Root
     line: int
     namespace: str | None
-    entries: tuple[Entry, ...]
+    entries: tuple[Entry | Granted, ...]  # in document order
     has_comments: bool
 
 
@@ -586,20 +591,24 @@ def _entries(
     grants: Mapping[str, frozenset[str]],
     root_line: int,
     where: _Context,
-) -> tuple[Entry, ...] | None:
+) -> tuple[Entry | Granted, ...] | None:
     """Each candidate read at its line, if every one is a child of the root: by the depth
     pass, for the first and for each one with a tag between it and the entry before (the
     others have only blanks there).
 
     The loop runs once per grant (69,000 in the enterprise bench), so the grant as
     Salesforce writes it is matched here inline, and every other shape goes through
-    ``_grant`` and ``_text``."""
+    ``_grant`` and ``_text``. Such a grant with a name can hold no problem: it is a
+    ``Granted`` tuple, which the reader counts without looking at its fields again (an
+    Entry, a NamedTuple, is built through a Python-level ``__new__``); one without a name
+    (a problem) is an Entry."""
     first = found[0][0] if found else where.end
     depths = _depths(data, where.body, where.end, where.markup)
     if depths is None or depths.at(data, where.markup, first) != 1:
         return None
-    entries: list[Entry] = []
+    entries: list[Entry | Granted] = []
     known: dict[tuple[bytes, bytes], Fields] = {}
+    granted: dict[tuple[bytes, bytes], tuple[str, bool]] = {}  # each grant's, decoded once
     line, counted, after = root_line, where.root_at, where.body
     count, find, common = data.count, data.find, _GRANT.match
     plain_grant = "userPermissions" in grants
@@ -617,14 +626,18 @@ def _entries(
         m = common(data, at) if plain_grant and name == "userPermissions" else None
         if m is not None:
             raw: tuple[bytes, bytes] = m.group(1, 2)  # type: ignore[assignment]  # both match
-            fields = known.get(raw)
-            if fields is None:
+            decoded = granted.get(raw)
+            if decoded is None:
                 # _decode, for a name that _GRANT has matched free of "&" and "\r".
-                text = raw[1].decode("utf-8").strip(_XML_SPACE)
-                fields = (("enabled", raw[0].decode("ascii")), ("name", text))
-                known[raw] = fields
-            entries.append(Entry(name, line, "", fields))
+                decoded = (raw[1].decode("utf-8").strip(_XML_SPACE), raw[0] == b"true")
+                granted[raw] = decoded
             after = m.end()
+            if decoded[0]:
+                entries.append((line, *decoded))
+                continue
+            entries.append(
+                Entry(name, line, "", (("enabled", raw[0].decode("ascii")), ("name", "")))
+            )
             continue
         wanted = grants.get(name)
         read = (

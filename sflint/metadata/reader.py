@@ -559,11 +559,22 @@ def _fields(pairs: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
 def _from_scan(scanned: plain.Scan, path: str, marks: Marks) -> ParsedFile:
     """What the plain path read, through the same extractors as the general path. A grant
     that says exactly one name and ``true`` or ``false`` (nearly all of them) can hold no
-    problem, so it is counted directly."""
+    problem, so it is counted directly: the plain path's ``Granted`` tuples, the first of
+    each permission, value and marks made a Grant right here (``_Found.grant``, inline:
+    this loop runs once per grant)."""
     spec = scanned.root
     found = _Found(path, scanned.namespace, marks)  # the plain path reads no other namespace
-    grant = found.grant
+    grant, first, grants = found.grant, found._first, found.grants
     for entry in scanned.entries:
+        if not isinstance(entry, plain.Entry):
+            line, name, enabled = entry
+            key = (name, enabled, marks.get(line) if marks else None)
+            if key in first:
+                grant(name, enabled, line)  # a copy: counted on the first
+            else:
+                first[key] = len(grants)
+                grants.append(Grant(name, enabled, Location(path, line)))
+            continue
         kind = spec.entry or entry.local
         extract = EXTRACTORS[kind]
         if extract is _add_grant:
