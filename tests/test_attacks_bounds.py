@@ -388,6 +388,26 @@ def test_xpath_never_reads_a_file_the_reader_refused(
     ]
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux's /proc")
+def test_a_file_larger_than_its_status_says_is_read_whole_and_never_past_the_limit(
+    tmp_path: Path,
+) -> None:
+    """A file is read in one read of the size its status gives, then in more reads for
+    whatever it grew by: /proc's files say 0 bytes and hold more. The limit still holds."""
+    from sflint import safeio
+
+    status = Path("/proc/self/status")
+    assert status.stat().st_size == 0
+    assert safeio.read_no_follow(status, 1 << 20).startswith(b"Name:\t")
+    with pytest.raises(safeio.Refused, match="grew over the 10 byte limit while being read"):
+        safeio.read_no_follow(status, 10)
+    exact = tmp_path / "exact.xml"
+    exact.write_bytes(b"<a>" + b"x" * 100_000 + b"</a>")
+    assert safeio.read_no_follow(exact, 100_007) == exact.read_bytes()
+    with pytest.raises(safeio.Refused, match="is 100007 bytes, over the 100006 byte limit"):
+        safeio.read_no_follow(exact, 100_006)
+
+
 # --- personas and rules are bounded, and cost linear time ----------------------------------
 
 

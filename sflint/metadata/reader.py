@@ -565,6 +565,9 @@ def _from_scan(scanned: plain.Scan, path: str, marks: Marks) -> ParsedFile:
     spec = scanned.root
     found = _Found(path, scanned.namespace, marks)  # the plain path reads no other namespace
     grant, first, grants = found.grant, found._first, found.grants
+    # Grant and Location made from their fields in order (Grant's count 1 and no further
+    # lines, its defaults) in one C call each: a NamedTuple's own __new__ is Python.
+    new = tuple.__new__
     for entry in scanned.entries:
         if not isinstance(entry, plain.Entry):
             line, name, enabled = entry
@@ -573,7 +576,7 @@ def _from_scan(scanned: plain.Scan, path: str, marks: Marks) -> ParsedFile:
                 grant(name, enabled, line)  # a copy: counted on the first
             else:
                 first[key] = len(grants)
-                grants.append(Grant(name, enabled, Location(path, line)))
+                grants.append(new(Grant, (name, enabled, new(Location, (path, line)), 1, ())))
             continue
         kind = spec.entry or entry.local
         extract = EXTRACTORS[kind]
