@@ -12,7 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
+from sflint import xmlsafe
 from sflint.kinds import Role, kind_of
 from sflint.metadata import plain, reader
 from sflint.metadata.reader import ParsedFile, parse_bytes, suppressions
@@ -22,7 +24,8 @@ from sflint.xmlsafe import well_formed
 from tests.conftest import TESTDATA
 
 PS = ComponentType.PERMISSION_SET
-NS = b'<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">'
+NS_URI = b"http://soap.sforce.com/2006/04/metadata"
+NS = b'<PermissionSet xmlns="' + NS_URI + b'">'
 GRANT = b"<userPermissions><enabled>true</enabled><name>TwoFactorApi</name></userPermissions>"
 OBJECT = (
     b"<objectPermissions>\n<allowCreate>false</allowCreate>\n<allowDelete>false</allowDelete>\n"
@@ -390,6 +393,28 @@ def test_the_tree_free_check_never_sees_what_could_declare_an_entity(data: bytes
     """A target parser replaces entities (lxml turns it on), so it is given only UTF-8
     without a DOCTYPE; anything else is "not known to be well-formed"."""
     assert well_formed(data) is False
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"<?xml version='1.7'?>" + doc(GRANT), "Unsupported version '1.7'"),
+        (doc(GRANT).replace(b"<PermissionSet ", b"<PermissionSet xmlns:p='' "), "Empty XML"),
+        (doc(GRANT).replace(NS_URI, b"urn"), "URI urn is not absolute"),
+    ],
+)
+def test_a_warning_or_a_namespace_error_is_not_well_formed_enough(
+    data: bytes, problem: str
+) -> None:
+    """libxml2 reports these without stopping; the check reads the feed parser's own log,
+    so a document with any of them is not "known to be well-formed" and the general reader
+    reads it (and reads it as ever)."""
+    assert well_formed(data) is False
+    assert parse_bytes(data, "f.xml", PS) == general(data)
+    target = etree.XMLParser(target=xmlsafe._Nothing(), **xmlsafe._options(False))  # type: ignore[arg-type]
+    target.feed(data)
+    target.close()
+    assert [problem in e.message for e in target.feed_error_log] == [True]
 
 
 def test_the_tree_free_check_accepts_what_salesforce_writes() -> None:
