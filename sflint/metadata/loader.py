@@ -14,7 +14,6 @@ import gc
 import os
 import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 from urllib.parse import unquote
@@ -27,10 +26,12 @@ from sflint.model import (
     ComponentType,
     Grant,
     Location,
+    Member,
     ObjectAccess,
     ObjectGrant,
     Problem,
     ProblemKind,
+    Suppression,
 )
 from sflint.project import MetadataFile
 
@@ -158,36 +159,60 @@ _Sent = tuple[dict[str, Any] | None, cache.Record | None] | tuple["_Wire", None]
 class _Wire(NamedTuple):
     """A ParsedFile as a worker sends it when no cache wants its JSON value: its fields,
     with each grant and object grant as a plain tuple (its location's line for the
-    location). Pickle builds a NamedTuple through its Python-level ``__new__``, and the
-    cache's decoding checks every value: the grants, most of a file, are rebuilt here in
-    one C call each (``_unwired``) from values a worker of this run wrote."""
+    location). Pickle builds a NamedTuple through its Python-level ``__new__`` and a
+    dataclass through ``copyreg``, and the cache's decoding checks every value: here the
+    grants, most of a file, are rebuilt in one C call each, and the ParsedFile in one call
+    (``_unwired``), from values a worker of this run wrote."""
 
-    parsed: ParsedFile  # without its grants and object grants
+    root: str
+    root_line: int
+    texts: tuple[str | None, str | None, str | None, str | None]  # label .. custom
     grants: tuple[tuple[str, bool, int, int, tuple[int, ...]], ...]
     objects: tuple[tuple[str, tuple[ObjectAccess, ...], int], ...]
+    members: tuple[Member, ...]
+    muting: tuple[Member, ...]
+    problems: tuple[Problem, ...]
+    suppressions: tuple[Suppression, ...]
 
 
-def _wired(parsed: ParsedFile) -> _Wire:
-    grants = tuple((g.name, g.enabled, g.location.line, g.count, g.also) for g in parsed.grants)
-    objects = tuple((o.object, o.access, o.location.line) for o in parsed.object_grants)
-    bare = replace(parsed, grants=(), object_grants=()) if grants or objects else parsed
-    return _Wire(bare, grants, objects)
+def _wired(p: ParsedFile) -> _Wire:
+    return _Wire(
+        p.root,
+        p.root_line,
+        (p.label, p.license, p.user_license, p.custom),
+        tuple((g.name, g.enabled, g.location.line, g.count, g.also) for g in p.grants),
+        tuple((o.object, o.access, o.location.line) for o in p.object_grants),
+        p.members,
+        p.muting_members,
+        p.problems,
+        p.suppressions,
+    )
 
 
 def _unwired(wire: _Wire, path: str) -> ParsedFile:
     """The ParsedFile a worker sent as ``wire``, its locations in ``path``."""
-    if not wire.grants and not wire.objects:
-        return wire.parsed
     new = tuple.__new__  # a NamedTuple from its fields in order, without its __new__
-    grants = tuple(
-        new(Grant, (name, enabled, new(Location, (path, line)), count, also))
-        for name, enabled, line, count, also in wire.grants
+    label, license, user_license, custom = wire.texts
+    return ParsedFile(
+        wire.root,
+        wire.root_line,
+        label=label,
+        license=license,
+        user_license=user_license,
+        custom=custom,
+        grants=tuple(
+            new(Grant, (name, enabled, new(Location, (path, line)), count, also))
+            for name, enabled, line, count, also in wire.grants
+        ),
+        members=wire.members,
+        muting_members=wire.muting,
+        problems=wire.problems,
+        suppressions=wire.suppressions,
+        object_grants=tuple(
+            new(ObjectGrant, (name, access, new(Location, (path, line))))
+            for name, access, line in wire.objects
+        ),
     )
-    objects = tuple(
-        new(ObjectGrant, (name, access, new(Location, (path, line))))
-        for name, access, line in wire.objects
-    )
-    return replace(wire.parsed, grants=grants, object_grants=objects)
 
 
 def _read_batch(
