@@ -22,8 +22,10 @@ Why the checks below are enough, given a well-formed document (XML 1.0, section 
   starts a tag (it is not allowed in text or attribute values), ``</`` only an end tag, and
   with no attribute below the root a start tag is ``<name`` + blanks + ``>`` or ``/>``;
 - so the number of elements open at a position (its depth) is counted exactly from the
-  numbers of ``<``, ``</`` and ``/>`` before it, where a ``/>`` in text (legal, rare) is
-  ruled out by checking that ``<`` and ``>`` balance wherever ``/>`` occurs;
+  numbers of ``<``, ``</`` and ``/>`` before it; from ``<`` and ``</`` alone when the
+  document holds no empty-element tag, which the count at the root's end tag says (each
+  empty tag adds one there); otherwise a ``/>`` in text (legal, rare) is ruled out by
+  checking that ``<`` and ``>`` balance wherever ``/>`` occurs;
 - libxml2 refuses more than 256 nested elements (without XML_PARSE_HUGE) only when it
   builds a tree, so the depth is bounded here in blocks: no block can reach deeper than its
   starting depth plus the start tags in it, and a block where that bound is too loose is
