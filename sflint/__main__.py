@@ -1,3 +1,3 @@
-from sflint.cli import main
+from sflint.entry import main
 
 raise SystemExit(main())

@@ -58,7 +58,7 @@ def test_wheel_carries_rules_and_data(wheel: Path) -> None:
     assert "sflint/py.typed" in names
     shipped = {n.rsplit("/", 1)[1] for n in names if n.startswith("sflint/builtin_rules/")}
     assert {p.name for p in (ROOT / "rules").glob("*.yaml")} <= shipped
-    assert "sflint = sflint.cli:main" in scripts
+    assert "sflint = sflint.entry:main" in scripts
     assert not any(n.startswith(("tests/", "testdata/", "bench/")) for n in names)
 
 

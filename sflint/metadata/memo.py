@@ -244,17 +244,19 @@ def _changed(
 
     if type(files) is not dict or len(files) != len(project.files):
         return None
-    status = cache.Status(project.root)
+    # Names bound once and the signature built inline: this loop runs for every file of
+    # every run that has a memo (1,550 files: a fifth of a warm run's own work).
+    of, trusted = cache.Status(project.root).of, cache.trusted_record
     changed = []
     for file in project.files:
-        row = files[file.rel]
         try:
-            st = status.of(file.path)
+            st = of(file.path)
         except (Refused, OSError):
             return None
         if st.st_size > METADATA_LIMIT:
             return None
-        if not cache.trusted_record(row, cache.signature(st)):
+        now = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+        if not trusted(files[file.rel], now):
             changed.append(file.rel)
     return tuple(changed), _Records(files, tuple(f.rel for f in project.files))
 
