@@ -14,6 +14,7 @@ import errno
 import json
 import os
 import re
+from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote
@@ -151,11 +152,17 @@ SUFFIXES: tuple[tuple[str, ComponentType], ...] = tuple(
 )
 # Child files of decomposed components (Salesforce CLI beta), each with its kind.
 _CHILDREN: tuple[tuple[Kind, Child], ...] = tuple((k, c) for k in KINDS for c in k.children)
+_META = "-meta.xml"
 SKIP_DIRS = frozenset({".git", ".sf", ".sfdx", "node_modules", ".venv", "__pycache__"})
 # Every suffix ``classify`` knows: a name that ends in none of them is no permission file, and
 # one ``endswith`` call with a tuple says so (most files of a real repository are classes,
 # objects, layouts: the walk then builds no Path for them).
-_ANY_SUFFIX = tuple(c.suffix for _, c in _CHILDREN) + tuple(s for s, _ in SUFFIXES)
+_CHILD_SUFFIXES = tuple(c.suffix for _, c in _CHILDREN)
+_ANY_SUFFIX = _CHILD_SUFFIXES + tuple(s for s, _ in SUFFIXES)
+# Each component suffix by its word (``permissionset``) and whether ``-meta.xml`` follows it:
+# a name's last dot-separated word, one dict lookup, names its type (the suffixes' words are
+# distinct and hold no dot).
+_BY_WORD = {(s[1:].removesuffix(_META), s.endswith(_META)): ctype for s, ctype in SUFFIXES}
 
 
 class MetadataFile(NamedTuple):
@@ -184,18 +191,24 @@ def classify(path: Path) -> tuple[ComponentType, str, Role] | None:
     name = path.name
     if not name.endswith(_ANY_SUFFIX):
         return None
-    for kind, child in _CHILDREN:
-        if name.endswith(child.suffix) and len(name) > len(child.suffix):
-            # The component is the folder that holds the child file, or, in a layout with
-            # one file per entry (beta: <PS>/userPermissions/<Perm>...), the folder above.
-            folder = path.parent
-            if any(folder.name == layout.folder for layout in child.layouts):
-                folder = folder.parent
-            return kind.type, unquote(folder.name), child.role
-    for suffix, ctype in SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return ctype, unquote(name[: -len(suffix)]), Role.MAIN
-    return None
+    if name.endswith(_CHILD_SUFFIXES):
+        for kind, child in _CHILDREN:
+            if name.endswith(child.suffix) and len(name) > len(child.suffix):
+                # The component is the folder that holds the child file, or, in a layout
+                # with one file per entry (beta: <PS>/userPermissions/<Perm>...), the folder
+                # above.
+                folder = path.parent
+                if any(folder.name == layout.folder for layout in child.layouts):
+                    folder = folder.parent
+                return kind.type, unquote(folder.name), child.role
+    # What a loop over SUFFIXES finds (the name ends in ``.<word>`` or ``.<word>-meta.xml``
+    # after a non-empty stem), in one lookup: discovery asks it of every file.
+    meta = name.endswith(_META)
+    stem, _, word = (name[: -len(_META)] if meta else name).rpartition(".")
+    ctype = _BY_WORD.get((word, meta))
+    if ctype is None or not stem:
+        return None
+    return ctype, unquote(stem), Role.MAIN
 
 
 def _package_dirs(root: Path) -> tuple[str, ...]:
@@ -448,13 +461,19 @@ def load_project(
     files: list[MetadataFile] = []
     ignored: list[str] = []
     base = Path(os.path.realpath(root))
+    top = str(base).rstrip("/") + "/"
     for path in [*walk.files, *(p for p in extra if p not in named_dirs)]:
         kind_of = classify(path)
         if kind_of is None:
             continue
         # Every file named like permission metadata is a component under its own name, even
         # a link, a FIFO or a device: the reader refuses to open it and says what it is.
-        rel = _own_rel(path, base)
+        # ``_own_rel``'s first answer inline (a file the walk found below the root).
+        spelled = os.fspath(path)
+        if os.sep == "/" and spelled.startswith(top) and len(spelled) > len(top):
+            rel = spelled[len(top) :] if "/.." not in spelled else _own_rel(path, base)
+        else:
+            rel = _own_rel(path, base)
         if rel is None or rel in seen:
             continue
         seen.add(rel)
@@ -462,7 +481,7 @@ def load_project(
             ignored.append(rel)
             continue
         files.append(MetadataFile(path, rel, kind_of[0], kind_of[1], kind_of[2]))
-    files.sort(key=lambda f: f.rel)
+    files.sort(key=attrgetter("rel"))
     return Project(
         root,
         tuple(files),
