@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sflint.errors import UsageError
@@ -121,8 +121,7 @@ class ExceptionEntry(NamedTuple):
         return f"{self.rule} on {self.component}" + (f" ({extra})" if extra else "")
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     personas: tuple[PersonaConfig, ...] = ()
     detect_integration: bool | None = None
     rule_paths: tuple[Path, ...] = ()
@@ -138,13 +137,11 @@ class Config:
     path: str | None = None
     # Line of each rule id or name in rules.select/ignore and severity, to point at an
     # unknown one.
-    rule_lines: dict[str, int] = field(default_factory=dict, hash=False)
+    rule_lines: Mapping[str, int] = MappingProxyType({})
 
 
 def load_config(root: Path, file: Path | None = None, cache: Path | None = None) -> Config:
     """Read ``.sflint.yml`` at the project root (or ``file``); absent means defaults."""
-    from sflint.yamlload import load_checked  # lazy: YAML only when a config exists
-
     # A config named on the command line is the user's own choice; the project's own
     # .sflint.yml comes with the pull request, so it must be a file inside the project.
     given = file is not None
@@ -153,6 +150,8 @@ def load_config(root: Path, file: Path | None = None, cache: Path | None = None)
     file = file or root / ".sflint.yml"
     if not file.exists() and not file.is_symlink():
         return Config()
+    from sflint.yamlload import load_checked  # lazy: only a project with a config reads one
+
     try:
         # The name as written, links not resolved: a link is reported under its own name.
         display = file.absolute().relative_to(root.absolute()).as_posix()
