@@ -665,19 +665,10 @@ def _component(value: object) -> Component:
     if len(row) != 5:
         raise cache.Invalid
     ctype, name, files, label, marks = row
-    suppressions = []
-    for mark in _list(marks):
-        m = _list(mark)
-        if len(m) != 5:
-            raise cache.Invalid
-        rules, path, line, whole, reason = m
-        suppressions.append(
-            Suppression(_strs(rules), Location(_str(path), _line(line)), _bool(whole), _str(reason))
-        )
     return Component(
         type=_TYPES[_str(ctype)],
         name=_str(name),
         files=_strs(files),
         label=_opt(label),
-        suppressions=tuple(suppressions),
+        suppressions=() if marks == [] else _marks(marks),
     )
